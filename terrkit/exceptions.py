@@ -1,0 +1,86 @@
+"""Errors and warnings raised by terrkit.
+
+Every error a user can cause derives from :class:`TerrkitError`; the command-line
+interface prints its message on one line and exits non-zero, without a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TerrkitError(Exception):
+    """Base class of every error terrkit raises on purpose."""
+
+
+class DataValidationError(TerrkitError, ValueError):
+    """An input file breaks the data model.
+
+    Parameters
+    ----------
+    file : str
+        File name (or description) of the offending input.
+    problem : str
+        What is wrong and what is allowed.
+    column : str, optional
+        Column holding the bad value.
+    row : int, optional
+        Line number in the file (the header is line 1), or the position in a frame.
+    value : object, optional
+        The offending value.
+    more : int, default 0
+        How many further rows have the same problem.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        column: str | None = None,
+        row: int | None = None,
+        value: Any = None,
+        more: int = 0,
+    ) -> None:
+        self.file = file
+        self.column = column
+        self.row = row
+        self.value = value
+        self.problem = problem
+        self.more = more
+        where = [file]
+        if column is not None:
+            where.append(f"column '{column}'")
+        if row is not None:
+            where.append(f"line {row}")
+        text = ", ".join(where) + ": "
+        if value is not None:
+            text += f"value {value!r}: "
+        text += problem
+        if more:
+            text += f" ({more} more row{'s' if more != 1 else ''} with the same problem)"
+        super().__init__(text)
+
+
+class ConfigError(TerrkitError, ValueError):
+    """A configuration file or parameter is invalid."""
+
+
+class ReportError(TerrkitError):
+    """A report run failed; the message says which notebook and where its copy is kept."""
+
+
+class InfeasibleError(TerrkitError):
+    """A territory design problem has no solution; the message explains why in business terms."""
+
+
+class SolverError(TerrkitError):
+    """The optimisation solver failed or is unavailable."""
+
+
+class TerrkitWarning(UserWarning):
+    """Base class of terrkit's warnings."""
+
+
+class DataWarning(TerrkitWarning):
+    """Input data is usable but suspicious (for example, credits or fallbacks were applied)."""
