@@ -23,8 +23,9 @@ def haversine_km(
     Returns
     -------
     numpy.ndarray
-        :math:`2R \\arcsin\\sqrt{\\sin^2(\\Delta\\varphi/2) + \\cos\\varphi_1\\cos\\varphi_2\\sin^2(\\Delta\\lambda/2)}`
-        with :math:`R` = 6371.0088 km (the mean Earth radius).
+        :math:`2R \\arcsin\\sqrt{h}` with
+        :math:`h = \\sin^2(\\Delta\\varphi/2) + \\cos\\varphi_1\\cos\\varphi_2\\sin^2(\\Delta\\lambda/2)`
+        and :math:`R` = 6371.0088 km (the mean Earth radius).
     """
     lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
     dlat = lat2 - lat1

@@ -1,0 +1,125 @@
+"""The ``terrkit`` command line.
+
+Every command reports a user error (bad data, bad configuration, an infeasible design)
+as one line on stderr and exits with code 2, without a traceback; a failed report run
+exits with code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from terrkit import __version__
+from terrkit.exceptions import ReportError, TerrkitError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from terrkit.datasets import generate_company, write_company
+
+    company = generate_company(args.accounts, seed=args.seed, n_reps=args.reps)
+    folder = write_company(company, args.out, seed=args.seed, overwrite=args.overwrite)
+    print(f"wrote a company of {len(company.accounts):,} accounts and {len(company.reps)} reps to {folder}")
+    for line in company.summary.lines():
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from terrkit.io import load_dataset
+
+    dataset = load_dataset(args.data)
+    print(f"{dataset.path}: valid")
+    for line in dataset.summary.lines():
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from terrkit.report import run_report
+
+    run = run_report(config=args.config, data=args.data, out=args.out, progress=print)
+    print(f"report written to {run}")
+    return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``terrkit`` command and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="terrkit",
+        description="Sales territory management: sample data, validation, territory design and reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"terrkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sample = commands.add_parser("sample", help="generate a realistic company on the US counties")
+    sample.add_argument(
+        "--accounts", type=_positive_int, default=20_000, help="number of accounts (default 20000)"
+    )
+    sample.add_argument(
+        "--reps", type=_positive_int, default=50, help="approximate number of reps (default 50)"
+    )
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument("--out", required=True, help="folder to create")
+    sample.add_argument("--overwrite", action="store_true", help="replace the folder if it exists")
+    sample.set_defaults(handler=_cmd_sample)
+
+    validate = commands.add_parser("validate", help="check a dataset folder and summarise it")
+    validate.add_argument("data", help="folder with accounts.csv, sales.csv, reps.csv, current_alignment.csv")
+    validate.set_defaults(handler=_cmd_validate)
+
+    report = commands.add_parser("report", help="run the notebooks into a new report folder")
+    report.add_argument("--config", help="YAML file of notebook parameters")
+    report.add_argument("--data", help="dataset folder (default: the bundled sample)")
+    report.add_argument("--out", help="run folder to create (default: reports/<timestamp>)")
+    report.set_defaults(handler=_cmd_report)
+
+    for name, (register, handler) in _feature_commands().items():
+        register(commands)
+        commands.choices[name].set_defaults(handler=handler)
+    return parser
+
+
+def _feature_commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable]]:
+    """Subcommands that live next to the feature they drive: name -> (register, handler)."""
+    commands = {}
+    try:
+        from terrkit.design import cli as design_cli
+    except ImportError:  # the design engine is not installed in this build
+        pass
+    else:
+        commands["design"] = (design_cli.add_parser, design_cli.run)
+    return commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ReportError as err:
+        print(f"terrkit {args.command}: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except TerrkitError as err:
+        print(f"terrkit {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"terrkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,416 @@
+"""Seeded generator of a realistic company on the real US geography.
+
+The generated company sells business-to-business across the contiguous US:
+
+* **Accounts** sit at real ZIP code locations. A ZIP code is drawn with probability
+  proportional to ``(ZIP codes in its city) ** 0.6`` times a seeded log-normal factor, so
+  accounts crowd into metropolitan areas the way businesses do.
+* **Firmographics**: industry (with a seeded regional mix per state), employees
+  (log-normal, by industry), revenue band (employees x revenue per employee).
+* **Potential** (what the account could buy per year, never written to the files) grows
+  with ``employees ** 0.85`` and varies by industry and with a log-normal factor.
+* **Current alignment**: drawn "by state lines years ago": reps were shared out between
+  states by their share of counties and ZIP codes (not by today's accounts), large states
+  were cut into strips, small states grouped within their Census division. It is
+  plausibly imbalanced, as real legacy alignments are.
+* **Workload and penetration**: each rep's load is the calls their accounts need
+  (by size) times call plus travel time from the rep's home base. Overloaded reps
+  under-serve their accounts: share of wallet is multiplied by
+  ``min(1, mean load / rep load) ** 0.7``, so the analysis finds real opportunity there.
+* **Sales**: three years of quarterly totals (2023Q1-2025Q4) with market growth,
+  seasonality, churn, newly won customers and occasional credits (negative amounts).
+
+Everything is drawn from one ``numpy.random.Generator`` seeded by ``seed``, column-wise,
+so the same seed always gives identical files and a million accounts take seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from terrkit.datasets.bundled import load_counties, load_zip_points
+from terrkit.datasets.regions import CENSUS_DIVISION
+from terrkit.exceptions import TerrkitError
+from terrkit.geo import haversine_km
+from terrkit.io.load import BUNDLED_UNITS, MANIFEST, Dataset, summarize
+from terrkit.io.schema import REVENUE_BANDS
+
+GENERATOR_VERSION = 1
+YEARS = (2023, 2024, 2025)
+QUARTERS = [f"{year}Q{q}" for year in YEARS for q in (1, 2, 3, 4)]
+
+
+@dataclass(frozen=True)
+class Industry:
+    """Parameters of one industry in the generated market."""
+
+    name: str
+    share: float
+    median_employees: float
+    revenue_per_employee: float  # dollars per year
+    wallet_factor: float  # potential per employee ** 0.85, relative
+
+
+INDUSTRIES: tuple[Industry, ...] = (
+    Industry("Manufacturing", 0.16, 60, 320_000, 1.4),
+    Industry("Healthcare", 0.13, 45, 150_000, 1.2),
+    Industry("Retail", 0.14, 20, 250_000, 0.8),
+    Industry("Professional Services", 0.15, 15, 180_000, 0.7),
+    Industry("Construction", 0.10, 18, 280_000, 1.0),
+    Industry("Technology", 0.08, 30, 300_000, 1.1),
+    Industry("Finance", 0.07, 35, 400_000, 0.9),
+    Industry("Hospitality", 0.08, 25, 90_000, 0.6),
+    Industry("Logistics", 0.05, 40, 220_000, 1.3),
+    Industry("Education", 0.04, 80, 110_000, 0.9),
+)
+
+_FIRST = np.array(
+    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
+    "Joseph Jessica Thomas Sarah Carlos Karen Daniel Lisa Matthew Nancy Anthony Sandra Mark Ashley Maria "
+    "Steven Kimberly Paul Emily Andrew Donna Joshua Michelle Kevin Carol Brian Amanda Jose Melissa Wei "
+    "Priya Ahmed Olivia Hiroshi Fatima Luis".split()
+)
+_LAST = np.array(
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
+    "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
+    "Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams "
+    "Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Chen Patel Kim".split()
+)
+_NAME_WORDS = np.array(
+    "Summit Pioneer Harbor Granite Cedar Atlas Beacon Liberty Prairie Keystone Meridian Silver Eagle "
+    "Horizon Frontier Heritage Pinnacle River Lakeside Northern Southern Western Eastern Central Blue "
+    "Golden Redwood Oak Maple Valley Coastal Metro Union Allied Premier Evergreen Apex Crescent Sterling "
+    "Ironwood Bluewater Highland Canyon Mesa Willow Falcon Sequoia Aspen Juniper".split()
+)
+_NAME_SUFFIX = {
+    "Manufacturing": "Industries",
+    "Healthcare": "Health",
+    "Retail": "Stores",
+    "Professional Services": "Partners",
+    "Construction": "Builders",
+    "Technology": "Systems",
+    "Finance": "Capital",
+    "Hospitality": "Hospitality",
+    "Logistics": "Logistics",
+    "Education": "Academy",
+}
+_LEGAL = np.array(["Inc", "LLC", "Co", "Group", "Corp"])
+
+#: Calls per year by size (used only to simulate rep load; the coverage model lives in terrkit.coverage).
+_CALLS_BY_SIZE = ((0, 3.0), (50, 6.0), (250, 12.0), (1000, 18.0))
+_CALL_MINUTES = 45.0
+_CIRCUITY = 1.3
+_SPEED_KMH = 60.0
+
+
+def generate_company(n_accounts: int = 20_000, seed: int = 0, n_reps: int = 50) -> Dataset:
+    """Generate a realistic company on the contiguous-US counties.
+
+    Parameters
+    ----------
+    n_accounts : int, default 20_000
+        Number of accounts (customers and prospects).
+    seed : int, default 0
+        Seed of every random draw; the same seed gives identical tables.
+    n_reps : int, default 50
+        Approximate number of reps (the state-line alignment may land one or two off).
+
+    Returns
+    -------
+    terrkit.io.Dataset
+        Accounts, quarterly sales 2023Q1-2025Q4, reps, current alignment and the counties.
+    """
+    if n_accounts < 100:
+        raise ValueError(f"n_accounts must be at least 100, got {n_accounts}")
+    if not 2 <= n_reps <= 1000:
+        raise ValueError(f"n_reps must be between 2 and 1000, got {n_reps}")
+    rng = np.random.default_rng(seed)
+    counties = load_counties()
+    zips = load_zip_points(standard_only=True)
+
+    accounts = _draw_accounts(rng, zips, n_accounts)
+    alignment = _state_line_alignment(counties, zips, n_reps)
+    reps = _draw_reps(rng, alignment, accounts, zips)
+    accounts["owner_rep_id"] = _owners(rng, accounts, alignment)
+    potential = _potential(rng, accounts)
+    share = _share_of_wallet(rng, accounts, reps, potential)
+    sales = _draw_sales(rng, accounts, potential * share)
+    reps["quota"] = _quotas(rng, reps, accounts, sales)
+    accounts = accounts[
+        ["account_id", "name", "industry", "employees", "revenue_band", "zip", "city", "state", "unit_id"]
+        + ["lat", "lon", "owner_rep_id"]
+    ]
+    summary = summarize(accounts, sales, reps, alignment, counties)
+    return Dataset(accounts, sales, reps, alignment, counties, None, summary)
+
+
+def _draw_accounts(rng: np.random.Generator, zips: pd.DataFrame, n: int) -> pd.DataFrame:
+    city_size = zips.groupby(["state", "city"])["zip"].transform("size").to_numpy(dtype=float)
+    weight = city_size**0.6 * rng.lognormal(0.0, 0.5, len(zips))
+    pick = rng.choice(len(zips), size=n, p=weight / weight.sum())
+    located = zips.iloc[pick].reset_index(drop=True)
+
+    states = np.sort(zips["state"].unique())
+    shares = np.array([ind.share for ind in INDUSTRIES])
+    regional = shares[None, :] * rng.lognormal(0.0, 0.35, (len(states), len(INDUSTRIES)))
+    cumulative = np.cumsum(regional / regional.sum(axis=1, keepdims=True), axis=1)
+    state_pos = np.searchsorted(states, located["state"].to_numpy())
+    industry_idx = (rng.random(n)[:, None] > cumulative[state_pos]).sum(axis=1)
+    industry_idx = np.minimum(industry_idx, len(INDUSTRIES) - 1)
+    industry_names = np.array([ind.name for ind in INDUSTRIES])[industry_idx]
+
+    median = np.array([ind.median_employees for ind in INDUSTRIES])[industry_idx]
+    employees = np.clip(np.round(median * rng.lognormal(0.0, 1.25, n)), 1, 50_000).astype(int)
+    per_employee = np.array([ind.revenue_per_employee for ind in INDUSTRIES])[industry_idx]
+    revenue = employees * per_employee * rng.lognormal(0.0, 0.4, n)
+    band_edges = np.array([1e6, 10e6, 50e6, 250e6])
+    revenue_band = np.array(REVENUE_BANDS)[np.searchsorted(band_edges, revenue, side="right")]
+
+    suffix = np.array([_NAME_SUFFIX[name] for name in industry_names])
+    names = _join_words(
+        _NAME_WORDS[rng.integers(0, len(_NAME_WORDS), n)],
+        suffix,
+        _LEGAL[rng.integers(0, len(_LEGAL), n)],
+    )
+    return pd.DataFrame(
+        {
+            "account_id": _ids("A", np.arange(1, n + 1), 7),
+            "name": names,
+            "industry": industry_names,
+            "employees": employees,
+            "revenue_band": revenue_band,
+            "zip": located["zip"].to_numpy(),
+            "city": located["city"].to_numpy(),
+            "state": located["state"].to_numpy(),
+            "unit_id": located["unit_id"].to_numpy(),
+            "lat": np.round(located["lat"].to_numpy() + rng.normal(0.0, 0.008, n), 5),
+            "lon": np.round(located["lon"].to_numpy() + rng.normal(0.0, 0.008, n), 5),
+            "_industry": industry_idx,
+        }
+    )
+
+
+def _join_words(*parts: np.ndarray) -> np.ndarray:
+    out = parts[0].astype(object)
+    for part in parts[1:]:
+        out = out + " " + part.astype(object)
+    return out
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    return np.char.add(prefix, np.char.zfill(numbers.astype(str), width)).astype(object)
+
+
+def _state_line_alignment(counties: pd.DataFrame, zips: pd.DataFrame, n_reps: int) -> pd.DataFrame:
+    """Territories drawn along state lines from old data (county and ZIP counts, not accounts)."""
+    centroids = counties.geometry.representative_point()
+    frame = pd.DataFrame(
+        {"unit_id": counties["unit_id"], "state": counties["state"], "x": centroids.x, "y": centroids.y}
+    )
+    frame["zips"] = frame["unit_id"].map(zips.groupby("unit_id").size()).fillna(0)
+    by_state = frame.groupby("state").agg(counties=("unit_id", "size"), zips=("zips", "sum"), x=("x", "mean"))
+    old_weight = 0.5 * by_state["counties"] / by_state["counties"].sum() + 0.5 * by_state["zips"] / (
+        by_state["zips"].sum()
+    )
+    reps_share = old_weight * n_reps
+    territory_of_unit: dict[str, int] = {}
+    next_territory = 0
+    division = by_state.index.map(CENSUS_DIVISION)
+    for div in sorted(set(division)):
+        states = by_state[division == div].sort_values("x")
+        group: list[str] = []
+        group_share = 0.0
+        for state, share in reps_share[states.index].items():
+            if share >= 1.5:
+                units = frame[frame["state"] == state]
+                for part in _split_state(units, int(round(share))):
+                    territory_of_unit.update(dict.fromkeys(part, next_territory))
+                    next_territory += 1
+                continue
+            group.append(state)
+            group_share += share
+            if group_share >= 0.8:
+                units = frame.loc[frame["state"].isin(group), "unit_id"]
+                territory_of_unit.update(dict.fromkeys(units, next_territory))
+                next_territory += 1
+                group, group_share = [], 0.0
+        if group:  # leftovers join the division's last territory, or form one of their own
+            units = frame.loc[frame["state"].isin(group), "unit_id"]
+            target = next_territory - 1 if next_territory > 0 and group_share < 0.4 else next_territory
+            territory_of_unit.update(dict.fromkeys(units, target))
+            next_territory = max(next_territory, target + 1)
+    territory = frame["unit_id"].map(territory_of_unit).to_numpy()
+    # renumber west to east so that ids read naturally on a map
+    order = pd.Series(frame["x"].to_numpy()).groupby(territory).mean().sort_values().index
+    renumber = {old: new for new, old in enumerate(order)}
+    number = np.array([renumber[t] for t in territory]) + 1
+    return pd.DataFrame(
+        {
+            "unit_id": frame["unit_id"].to_numpy(),
+            "territory_id": _ids("T", number, 2),
+            "rep_id": _ids("R", number, 3),
+        }
+    )
+
+
+def _split_state(units: pd.DataFrame, parts: int) -> list[np.ndarray]:
+    """Cut a state's counties into strips of equal county count along its longer axis."""
+    axis = "x" if np.ptp(units["x"]) >= np.ptp(units["y"]) else "y"
+    ordered = units.sort_values([axis, "unit_id"])["unit_id"].to_numpy()
+    return [chunk for chunk in np.array_split(ordered, parts) if len(chunk)]
+
+
+def _draw_reps(
+    rng: np.random.Generator, alignment: pd.DataFrame, accounts: pd.DataFrame, zips: pd.DataFrame
+) -> pd.DataFrame:
+    """One rep per territory, living in the territory's ZIP code with the most accounts."""
+    territory = accounts["unit_id"].map(alignment.set_index("unit_id")["territory_id"])
+    counts = accounts.assign(territory_id=territory).groupby(["territory_id", "zip"]).size()
+    home_zip = counts.reset_index(name="n").sort_values(
+        ["territory_id", "n", "zip"], ascending=[True, False, True]
+    )
+    home_zip = home_zip.drop_duplicates("territory_id").set_index("territory_id")["zip"]
+    territories = alignment.drop_duplicates("territory_id").sort_values("territory_id")
+    # a territory without accounts gets the first ZIP of its first county
+    first_zip = zips.drop_duplicates("unit_id").set_index("unit_id")["zip"]
+    fallback = territories["unit_id"].map(first_zip)
+    homes = territories["territory_id"].map(home_zip).fillna(fallback).to_numpy()
+    located = zips.drop_duplicates("zip").set_index("zip").loc[homes]
+    n = len(territories)
+    return pd.DataFrame(
+        {
+            "rep_id": territories["rep_id"].to_numpy(),
+            "name": _join_words(
+                _FIRST[rng.integers(0, len(_FIRST), n)], _LAST[rng.integers(0, len(_LAST), n)]
+            ),
+            "home_zip": homes,
+            "home_lat": located["lat"].to_numpy(),
+            "home_lon": located["lon"].to_numpy(),
+            "capacity_hours": np.round(rng.normal(1500, 90, n), -1),
+        }
+    )
+
+
+def _owners(rng: np.random.Generator, accounts: pd.DataFrame, alignment: pd.DataFrame) -> np.ndarray:
+    """Owner is the territory's rep, except about 2% kept by another rep (legacy relationships)."""
+    owner = accounts["unit_id"].map(alignment.set_index("unit_id")["rep_id"]).to_numpy().copy()
+    reps = np.sort(alignment["rep_id"].unique())
+    legacy = rng.random(len(owner)) < 0.02
+    owner[legacy] = reps[rng.integers(0, len(reps), legacy.sum())]
+    return owner
+
+
+def _potential(rng: np.random.Generator, accounts: pd.DataFrame) -> np.ndarray:
+    factor = np.array([ind.wallet_factor for ind in INDUSTRIES])[accounts["_industry"].to_numpy()]
+    return 900.0 * factor * accounts["employees"].to_numpy() ** 0.85 * rng.lognormal(0.0, 0.45, len(accounts))
+
+
+def _share_of_wallet(
+    rng: np.random.Generator, accounts: pd.DataFrame, reps: pd.DataFrame, potential: np.ndarray
+) -> np.ndarray:
+    """Share of each account's potential the company captures, lowered for overloaded owners."""
+    homes = reps.set_index("rep_id").loc[accounts["owner_rep_id"]]
+    distance = haversine_km(accounts["lon"], accounts["lat"], homes["home_lon"], homes["home_lat"])
+    travel_minutes = 2 * distance * _CIRCUITY / _SPEED_KMH * 60
+    thresholds, calls_per_year = zip(*_CALLS_BY_SIZE, strict=True)
+    calls = np.array(calls_per_year)[np.searchsorted(thresholds, accounts["employees"], side="right") - 1]
+    hours = calls * (_CALL_MINUTES + travel_minutes) / 60
+    load = pd.Series(hours).groupby(accounts["owner_rep_id"].to_numpy()).sum() / reps.set_index("rep_id")[
+        "capacity_hours"
+    ].reindex(accounts["owner_rep_id"].unique())
+    relative_load = (load / load.mean()).reindex(accounts["owner_rep_id"]).to_numpy()
+    service = np.minimum(1.0, 1.0 / relative_load) ** 0.7
+    base = rng.beta(2.2, 3.0, len(accounts))
+    return np.clip(base * service, 0.02, 0.95)
+
+
+def _draw_sales(rng: np.random.Generator, accounts: pd.DataFrame, annual: np.ndarray) -> pd.DataFrame:
+    n = len(accounts)
+    q = len(QUARTERS)
+    initial = rng.random(n) < 0.58
+    won = ~initial & (rng.random(n) < 0.35)
+    start = np.where(initial, 0, np.where(won, rng.integers(1, q, n), q))
+    churns = rng.random(n) < 0.14
+    end = np.where(churns, np.minimum(q, start + 2 + rng.integers(0, q, n)), q)
+    quarter = np.arange(q)
+    active = (quarter[None, :] >= start[:, None]) & (quarter[None, :] < end[:, None])
+    growth = (1.05 + rng.normal(0, 0.06, n))[:, None] ** (quarter[None, :] / 4)
+    seasonality = np.tile([0.92, 1.0, 0.96, 1.12], len(YEARS))[None, :]
+    noise = rng.lognormal(0.0, 0.25, (n, q))
+    amount = np.round(annual[:, None] / 4 * growth * seasonality * noise)
+    credit = active & (rng.random((n, q)) < 0.004)
+    amount = np.where(credit, -np.round(amount * rng.uniform(0.05, 0.5, (n, q))), amount)
+    rows, cols = np.nonzero(active & (amount != 0))
+    return pd.DataFrame(
+        {
+            "account_id": accounts["account_id"].to_numpy()[rows],
+            "period": np.array(QUARTERS, dtype=object)[cols],
+            "amount": amount[rows, cols],
+        }
+    )
+
+
+def _quotas(
+    rng: np.random.Generator, reps: pd.DataFrame, accounts: pd.DataFrame, sales: pd.DataFrame
+) -> np.ndarray:
+    """Quota: the rep's sales in the last year, plus 8% growth, with a little negotiation noise."""
+    last_year = sales[sales["period"].str.startswith(str(YEARS[-1]))]
+    owner = last_year["account_id"].map(accounts.set_index("account_id")["owner_rep_id"])
+    by_rep = last_year["amount"].groupby(owner).sum().reindex(reps["rep_id"]).fillna(0).to_numpy()
+    floor = np.median(by_rep[by_rep > 0]) * 0.5 if (by_rep > 0).any() else 100_000.0
+    return np.round(np.maximum(by_rep, floor) * 1.08 * rng.lognormal(0, 0.06, len(reps)), -3)
+
+
+def write_company(company: Dataset, out: str | os.PathLike, *, seed: int, overwrite: bool = False) -> Path:
+    """Write a generated company to a folder, all files or none.
+
+    The files are written into a temporary sibling folder which is renamed into place at
+    the end, so an interrupted run never leaves a half-written dataset.
+
+    Parameters
+    ----------
+    company : Dataset
+        Output of :func:`generate_company`.
+    out : path
+        Destination folder. It must not exist unless ``overwrite`` is true.
+    seed : int
+        Recorded in ``dataset.json`` for provenance.
+    overwrite : bool, default False
+        Replace an existing folder.
+    """
+    final = Path(out)
+    if final.exists() and not overwrite:
+        raise TerrkitError(f"{final} already exists; choose another --out or pass --overwrite")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    staging.chmod(0o755)
+    try:
+        company.accounts.to_csv(staging / "accounts.csv", index=False)
+        company.sales.to_csv(staging / "sales.csv", index=False, float_format="%.0f")
+        company.reps.to_csv(staging / "reps.csv", index=False)
+        company.alignment.to_csv(staging / "current_alignment.csv", index=False)
+        manifest = {
+            "generator": "terrkit.datasets.generate_company",
+            "generator_version": GENERATOR_VERSION,
+            "seed": seed,
+            "accounts": len(company.accounts),
+            "reps": len(company.reps),
+            "periods": [QUARTERS[0], QUARTERS[-1]],
+            "units": BUNDLED_UNITS,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final

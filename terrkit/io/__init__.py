@@ -1,0 +1,16 @@
+"""Reading, validating and writing terrkit data."""
+
+from terrkit.io.load import Dataset, ValidationSummary, load_dataset, load_units
+from terrkit.io.write import atomic_path, write_csv, write_geo, write_json, write_text
+
+__all__ = [
+    "Dataset",
+    "ValidationSummary",
+    "atomic_path",
+    "load_dataset",
+    "load_units",
+    "write_csv",
+    "write_geo",
+    "write_json",
+    "write_text",
+]

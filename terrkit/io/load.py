@@ -1,0 +1,227 @@
+"""Loaders for a terrkit dataset folder, with validation and ZIP geocoding."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from terrkit.datasets.bundled import load_counties, load_zip_points, sample_dir
+from terrkit.exceptions import DataValidationError
+from terrkit.io.schema import ACCOUNTS, ALIGNMENT, REPS, SALES, TableSpec
+from terrkit.io.validate import check_references, fail_rows, validate_table
+
+MANIFEST = "dataset.json"
+BUNDLED_UNITS = "bundled:us_counties"
+_UNIT_FILES = ("units.parquet", "units.gpkg", "units.geojson")
+
+
+@dataclass
+class ValidationSummary:
+    """What a dataset holds, and what validation had to repair or noticed."""
+
+    accounts: int = 0
+    customers: int = 0
+    prospects: int = 0
+    sales_rows: int = 0
+    first_period: str | None = None
+    last_period: str | None = None
+    credit_rows: int = 0
+    credit_total: float = 0.0
+    sales_total: float = 0.0
+    reps: int = 0
+    territories: int = 0
+    units: int = 0
+    units_unaligned: int = 0
+    geocoded_from_zip: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, one fact per line."""
+        out = [
+            f"accounts: {self.accounts:,} ({self.customers:,} customers, {self.prospects:,} prospects)",
+            f"sales rows: {self.sales_rows:,} from {self.first_period} to {self.last_period}, "
+            f"total {self.sales_total:,.0f}",
+            f"credits (negative amounts, allowed): {self.credit_rows:,} rows, total {self.credit_total:,.0f}",
+            f"reps: {self.reps}, territories: {self.territories}, units: {self.units:,}",
+        ]
+        if self.geocoded_from_zip:
+            out.append(f"accounts located from their ZIP code: {self.geocoded_from_zip:,}")
+        if self.units_unaligned:
+            out.append(f"units without a territory: {self.units_unaligned:,}")
+        return out + self.notes
+
+
+@dataclass
+class Dataset:
+    """A validated company: accounts, sales, reps, the current alignment and the unit geometry."""
+
+    accounts: pd.DataFrame
+    sales: pd.DataFrame
+    reps: pd.DataFrame
+    alignment: pd.DataFrame
+    units: gpd.GeoDataFrame
+    path: Path | None = None
+    summary: ValidationSummary = field(default_factory=ValidationSummary)
+
+    @property
+    def periods(self) -> list[str]:
+        """Sales periods in order."""
+        return sorted(self.sales["period"].unique())
+
+
+def read_table(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """Read a CSV with every column as text, then validate it against ``spec``."""
+    if not path.exists():
+        raise DataValidationError(str(path), f"file not found; a dataset folder must contain {spec.file}")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataValidationError(str(path), f"cannot be read as CSV: {str(err).strip()}") from None
+    spec = TableSpec(path.name, spec.key, spec.columns)
+    return validate_table(raw, spec)
+
+
+def load_units(folder: Path | None = None) -> gpd.GeoDataFrame:
+    """Unit geometry of a dataset: its own ``units.*`` file, else the bundled US counties."""
+    if folder is not None:
+        for name in _UNIT_FILES:
+            candidate = folder / name
+            if candidate.exists():
+                return _read_units_file(candidate)
+        manifest = folder / MANIFEST
+        if manifest.exists():
+            units = json.loads(manifest.read_text()).get("units", BUNDLED_UNITS)
+            if units != BUNDLED_UNITS:
+                return _read_units_file(folder / units)
+    return load_counties()
+
+
+def _read_units_file(path: Path) -> gpd.GeoDataFrame:
+    try:
+        units = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+    except Exception as err:  # noqa: BLE001 - any reader failure means the file is unusable
+        raise DataValidationError(str(path), f"cannot be read as a geographic file: {err}") from None
+    if "unit_id" not in units.columns:
+        raise DataValidationError(path.name, "missing required column unit_id")
+    units["unit_id"] = units["unit_id"].astype(str)
+    if units.crs is not None and not units.crs.is_geographic:
+        units = units.to_crs("EPSG:4326")
+    dup = units["unit_id"].duplicated()
+    fail_rows(units, path.name, "unit_id", dup, "duplicate unit id; each unit must appear once")
+    return units
+
+
+def locate_accounts(accounts: pd.DataFrame, units: gpd.GeoDataFrame, file: str) -> tuple[pd.DataFrame, int]:
+    """Fill missing coordinates and unit ids from the ZIP code; reject unknown ZIPs and half coordinates.
+
+    Returns the located accounts and how many were located from their ZIP code.
+    """
+    zips = load_zip_points().drop_duplicates("zip").set_index("zip")
+    known_zip = accounts["zip"].isin(zips.index)
+    fail_rows(
+        accounts,
+        file,
+        "zip",
+        ~known_zip,
+        "is not a known ZIP code of the contiguous US (bundled list from the zipcodes package)",
+    )
+    out = accounts.copy()
+    for column in ("lat", "lon", "unit_id", "city", "state"):
+        if column not in out.columns:
+            out[column] = np.nan if column in ("lat", "lon") else None
+    lat_blank = out["lat"].isna()
+    lon_blank = out["lon"].isna()
+    fail_rows(out, file, "lat", lat_blank & ~lon_blank, "is empty while lon is given; give both or neither")
+    fail_rows(out, file, "lon", lon_blank & ~lat_blank, "is empty while lat is given; give both or neither")
+    from_zip = lat_blank & lon_blank
+    matched = zips.reindex(out["zip"])
+    out.loc[from_zip, "lat"] = matched["lat"].to_numpy()[from_zip.to_numpy()]
+    out.loc[from_zip, "lon"] = matched["lon"].to_numpy()[from_zip.to_numpy()]
+    for column in ("unit_id", "city", "state"):
+        blank = out[column].isna()
+        out.loc[blank, column] = matched[column].to_numpy()[blank.to_numpy()]
+    check_references(out, file, "unit_id", units["unit_id"], "the unit geometry (county FIPS codes)")
+    return out, int(from_zip.sum())
+
+
+def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
+    """Load and validate a dataset folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        Folder with ``accounts.csv``, ``sales.csv``, ``reps.csv`` and ``current_alignment.csv``
+        (and optionally ``units.parquet``/``units.gpkg``/``units.geojson``). ``None`` or ``""``
+        loads the bundled sample.
+
+    Returns
+    -------
+    Dataset
+        Typed tables, the unit geometry and a :class:`ValidationSummary`.
+
+    Raises
+    ------
+    DataValidationError
+        On the first problem found, naming the file, column, line and value.
+    """
+    folder = Path(path) if path else sample_dir()
+    if not folder.is_dir():
+        raise DataValidationError(str(folder), "is not a folder; give the folder that holds accounts.csv")
+    units = load_units(folder)
+    accounts = read_table(folder / ACCOUNTS.file, ACCOUNTS)
+    accounts, geocoded = locate_accounts(accounts, units, ACCOUNTS.file)
+    sales = read_table(folder / SALES.file, SALES)
+    reps = read_table(folder / REPS.file, REPS)
+    alignment = read_table(folder / ALIGNMENT.file, ALIGNMENT)
+
+    check_references(sales, SALES.file, "account_id", accounts["account_id"], ACCOUNTS.file)
+    check_references(accounts, ACCOUNTS.file, "owner_rep_id", reps["rep_id"], REPS.file)
+    check_references(alignment, ALIGNMENT.file, "rep_id", reps["rep_id"], REPS.file)
+    check_references(alignment, ALIGNMENT.file, "unit_id", units["unit_id"], "the unit geometry")
+    reps_per_territory = alignment.dropna(subset=["rep_id"]).groupby("territory_id")["rep_id"].nunique()
+    split = alignment["territory_id"].isin(reps_per_territory.index[reps_per_territory > 1])
+    fail_rows(
+        alignment, ALIGNMENT.file, "territory_id", split, "has more than one rep; give each territory one rep"
+    )
+
+    summary = summarize(accounts, sales, reps, alignment, units)
+    summary.geocoded_from_zip = geocoded
+    return Dataset(accounts, sales, reps, alignment, units, folder, summary)
+
+
+def summarize(
+    accounts: pd.DataFrame,
+    sales: pd.DataFrame,
+    reps: pd.DataFrame,
+    alignment: pd.DataFrame,
+    units: gpd.GeoDataFrame,
+) -> ValidationSummary:
+    """Counts and totals that describe a dataset."""
+    credits = sales["amount"] < 0
+    customers = sales.loc[sales["amount"] > 0, "account_id"].nunique()
+    periods = sales["period"]
+    return ValidationSummary(
+        accounts=len(accounts),
+        customers=int(customers),
+        prospects=int(len(accounts) - customers),
+        sales_rows=len(sales),
+        first_period=periods.min() if len(periods) else None,
+        last_period=periods.max() if len(periods) else None,
+        credit_rows=int(credits.sum()),
+        credit_total=float(sales.loc[credits, "amount"].sum()),
+        sales_total=float(sales["amount"].sum()),
+        reps=len(reps),
+        territories=int(alignment["territory_id"].nunique()),
+        units=len(units),
+        units_unaligned=int((~units["unit_id"].isin(alignment["unit_id"])).sum()),
+    )

@@ -1,0 +1,101 @@
+"""Atomic writers: an output file appears whole or not at all.
+
+Each writer writes to a hidden temporary file in the destination folder and then
+renames it over the destination with :func:`os.replace`, which is atomic on POSIX
+and Windows file systems. If anything fails on the way, the temporary file is removed
+and the destination is left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final destination. Its folder is created if needed.
+
+    Examples
+    --------
+    >>> with atomic_path("out/table.csv") as tmp:  # doctest: +SKIP
+    ...     frame.to_csv(tmp)
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_atomic(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
+    with atomic_path(path) as tmp:
+        write(tmp)
+    return Path(path)
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike, *, index: bool = False, **kwargs: Any) -> Path:
+    """Write a DataFrame to CSV atomically (no index by default)."""
+    return _write_atomic(path, lambda tmp: frame.to_csv(tmp, index=index, **kwargs))
+
+
+def write_json(obj: Any, path: str | os.PathLike, *, indent: int = 2) -> Path:
+    """Write a JSON-serialisable object atomically; NumPy scalars and arrays are converted."""
+
+    def default(value: Any) -> Any:
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(json.dumps(obj, indent=indent, default=default, allow_nan=False) + "\n")
+
+    return _write_atomic(path, write)
+
+
+def write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write a text file atomically."""
+    return _write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+_GEO_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
+
+
+def write_geo(frame: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
+    """Write a GeoDataFrame atomically; the format follows the suffix.
+
+    ``.parquet`` writes GeoParquet; ``.gpkg``, ``.geojson`` and ``.json`` use the
+    matching GDAL driver. Shapefiles (several files) are not written atomically and
+    are refused.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return _write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    if suffix == ".shp":
+        raise ValueError("shapefiles are several files and cannot be written atomically; use .gpkg")
+    if suffix not in _GEO_DRIVERS:
+        allowed = ", ".join([".parquet", *sorted(_GEO_DRIVERS)])
+        raise ValueError(f"unknown geographic file type {suffix!r}; use one of {allowed}")
+    driver = _GEO_DRIVERS[suffix]
+    return _write_atomic(path, lambda tmp: frame.to_file(tmp, driver=driver, engine="pyogrio"))

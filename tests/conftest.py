@@ -1,0 +1,39 @@
+"""Shared fixtures: the bundled sample, a small generated company, and a kernel on this Python."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+# Kernels started by nbval and papermill resolve `python` on PATH: make it this interpreter.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def small_company_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly generated company, smaller and with another seed than the bundled sample."""
+    from terrkit.datasets import generate_company, write_company
+
+    folder = tmp_path_factory.mktemp("company") / "small"
+    write_company(generate_company(2_000, seed=11, n_reps=12), folder, seed=11)
+    return folder
+
+
+@pytest.fixture
+def company_copy(small_company_dir: Path, tmp_path: Path) -> Path:
+    """A writable copy of the small company, for corrupting."""
+    target = tmp_path / "copy"
+    shutil.copytree(small_company_dir, target)
+    return target

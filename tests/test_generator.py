@@ -1,0 +1,121 @@
+"""The seeded company generator: determinism, integrity and realistic marginals."""
+
+from __future__ import annotations
+
+import filecmp
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from terrkit.datasets import generate_company, load_zip_points, write_company
+from terrkit.exceptions import TerrkitError
+from terrkit.geo import haversine_km
+from terrkit.io import load_dataset
+
+FILES = ["accounts.csv", "sales.csv", "reps.csv", "current_alignment.csv", "dataset.json"]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_dataset()
+
+
+def test_same_seed_gives_identical_files(tmp_path):
+    for name in ("a", "b"):
+        write_company(generate_company(1_500, seed=5, n_reps=8), tmp_path / name, seed=5)
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", FILES, shallow=False)
+    assert match == FILES and not mismatch and not errors
+    other = generate_company(1_500, seed=6, n_reps=8)
+    first = pd.read_csv(tmp_path / "a" / "accounts.csv", dtype=str)
+    assert not first["zip"].equals(other.accounts["zip"].astype(str))
+
+
+@pytest.mark.slow
+def test_bundled_sample_is_reproducible_from_seed_0(tmp_path, sample_dir):
+    write_company(generate_company(20_000, seed=0, n_reps=50), tmp_path / "again", seed=0)
+    match, mismatch, errors = filecmp.cmpfiles(sample_dir, tmp_path / "again", FILES, shallow=False)
+    assert mismatch == [] and errors == []
+
+
+def test_written_company_validates_and_is_whole(small_company_dir):
+    data = load_dataset(small_company_dir)
+    assert data.summary.accounts == 2_000
+    assert sorted(p.name for p in small_company_dir.iterdir()) == sorted(FILES)
+    assert not [p for p in small_company_dir.parent.iterdir() if p.name.startswith(".")], "no staging left"
+
+
+def test_existing_folder_is_not_overwritten_by_default(tmp_path):
+    (tmp_path / "x").mkdir()
+    with pytest.raises(TerrkitError, match="already exists"):
+        write_company(generate_company(200, seed=1, n_reps=4), tmp_path / "x", seed=1)
+
+
+def test_alignment_covers_every_county_once_with_one_rep_per_territory(sample):
+    alignment = sample.alignment
+    assert alignment["unit_id"].is_unique
+    assert set(alignment["unit_id"]) == set(sample.units["unit_id"])
+    assert (alignment.groupby("territory_id")["rep_id"].nunique() == 1).all()
+    assert 45 <= alignment["territory_id"].nunique() <= 55
+    assert set(alignment["rep_id"]) == set(sample.reps["rep_id"])
+
+
+def test_territories_follow_state_lines(sample):
+    state = sample.units.set_index("unit_id")["state"]
+    states_per_territory = (
+        sample.alignment.assign(state=sample.alignment["unit_id"].map(state))
+        .groupby("territory_id")["state"]
+        .nunique()
+    )
+    territories_per_state = (
+        sample.alignment.assign(state=sample.alignment["unit_id"].map(state))
+        .groupby("state")["territory_id"]
+        .nunique()
+    )
+    # a territory is either part of one state or a group of whole states
+    split_states = territories_per_state[territories_per_state > 1].index
+    for territory, n_states in states_per_territory.items():
+        if n_states > 1:
+            units = sample.alignment[sample.alignment["territory_id"] == territory]["unit_id"]
+            assert not set(units.map(state)) & set(split_states)
+
+
+def test_accounts_follow_zip_density(sample):
+    zips = load_zip_points(standard_only=True)
+    per_state_zips = zips.groupby("state").size()
+    per_state_accounts = sample.accounts.groupby("state").size().reindex(per_state_zips.index).fillna(0)
+    assert np.corrcoef(per_state_zips, per_state_accounts)[0, 1] > 0.9
+    assert sample.accounts["zip"].isin(zips["zip"]).all()
+    assert sample.accounts.groupby("unit_id").size().max() > 100, "metropolitan counties are dense"
+
+
+def test_firmographics_and_sales_are_realistic(sample):
+    accounts, sales = sample.accounts, sample.sales
+    assert accounts["industry"].nunique() == 10
+    assert 5 <= accounts["employees"].median() <= 100
+    assert accounts["employees"].max() > 1_000
+    assert 0.6 <= sample.summary.customers / sample.summary.accounts <= 0.85
+    assert (sales["period"].min(), sales["period"].max()) == ("2023Q1", "2025Q4")
+    yearly = sales.groupby(sales["period"].str[:4])["amount"].sum()
+    assert yearly["2023"] < yearly["2024"] < yearly["2025"], "the market grows"
+    first_period = sales.groupby("account_id")["period"].min()
+    last_period = sales.groupby("account_id")["period"].max()
+    assert (first_period > "2023Q1").sum() > 500, "new customers are won"
+    assert (last_period < "2025Q4").sum() > 300, "customers churn"
+    bigger = accounts.set_index("account_id")["employees"].reindex(first_period.index)
+    spend = sales[sales["period"].str.startswith("2025")].groupby("account_id")["amount"].sum()
+    assert np.corrcoef(np.log(bigger.reindex(spend.index)), np.log(spend.clip(lower=1)))[0, 1] > 0.4
+
+
+def test_overloaded_reps_under_serve_their_accounts(sample):
+    accounts, reps = sample.accounts, sample.reps.set_index("rep_id")
+    home = reps.loc[accounts["owner_rep_id"]]
+    km = haversine_km(accounts["lon"], accounts["lat"], home["home_lon"], home["home_lat"])
+    hours = pd.Series(km).groupby(accounts["owner_rep_id"].to_numpy()).sum() / reps["capacity_hours"]
+    spend = sample.sales[sample.sales["period"].str.startswith("2025")].groupby("account_id")["amount"].sum()
+    per_employee = (spend / accounts.set_index("account_id")["employees"] ** 0.85).dropna()
+    owner = accounts.set_index("account_id")["owner_rep_id"].reindex(per_employee.index)
+    service = per_employee.groupby(owner).median()
+    assert np.corrcoef(hours.reindex(service.index), service)[0, 1] < -0.2
+    assert 4e4 < reps["quota"].median() < 5e7
+    assert reps["capacity_hours"].between(1000, 2000).all()

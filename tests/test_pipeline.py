@@ -1,0 +1,26 @@
+"""End to end: the real notebooks, run by the report runner on a freshly generated company."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from terrkit.report import discover_notebooks, run_report
+
+
+@pytest.mark.slow
+def test_report_on_a_generated_company(small_company_dir, tmp_path):
+    run = run_report(data=small_company_dir, out=tmp_path / "run")
+    notebooks = [nb.stem for nb in discover_notebooks()]
+    for stem in notebooks:
+        assert (run / f"{stem}.ipynb").stat().st_size > 0
+        html = (run / f"{stem}.html").read_text()
+        assert "<html" in html and "Traceback" not in html
+    manifest = json.loads((run / "run.json").read_text())
+    assert [e["notebook"] for e in manifest["notebooks"]] == notebooks
+    assert manifest["data_dir"] == str(small_company_dir.resolve())
+    by_state = pd.read_csv(run / "data_summary_by_state.csv")
+    assert by_state["accounts"].sum() == 2_000
+    assert set(manifest["deliverables"]) >= {"data_summary_by_state.csv"}
