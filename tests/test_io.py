@@ -9,16 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from terrkit.exceptions import DataValidationError
+from terrkit.exceptions import DataValidationError, DataWarning
 from terrkit.io import load_dataset, write_csv, write_json
 from terrkit.io.schema import ACCOUNTS
 from terrkit.io.validate import validate_table
 
 
 def _edit(folder: Path, file: str, edit) -> None:
+    """Apply ``edit`` to a file's table; an edit that returns a DataFrame replaces the table."""
     frame = pd.read_csv(folder / file, dtype=str, keep_default_na=False)
-    edit(frame)
-    frame.to_csv(folder / file, index=False)
+    result = edit(frame)
+    (result if isinstance(result, pd.DataFrame) else frame).to_csv(folder / file, index=False)
 
 
 def test_sample_loads_with_typed_columns(sample_dir):
@@ -141,6 +142,16 @@ def test_unreadable_and_missing_files(company_copy, small_company_dir):
     (company_copy / "reps.csv").unlink()
     with pytest.raises(DataValidationError, match=r"reps.csv.*file not found"):
         load_dataset(company_copy)
+
+
+def test_accounts_outside_the_alignment_are_warned_about(company_copy):
+    data = load_dataset(company_copy)
+    busy_unit = data.accounts["unit_id"].value_counts().index[0]
+    _edit(company_copy, "current_alignment.csv", lambda f: f[f["unit_id"] != busy_unit])
+    with pytest.warns(DataWarning, match="accounts lie in units that current_alignment.csv does not assign"):
+        data = load_dataset(company_copy)
+    assert data.summary.units_unaligned == 1
+    assert any("does not assign" in note for note in data.summary.notes)
 
 
 def test_negative_amounts_are_credits_and_counted(company_copy):

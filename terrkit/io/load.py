@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from terrkit.datasets.bundled import load_counties, load_zip_points, sample_dir
-from terrkit.exceptions import DataValidationError
+from terrkit.exceptions import DataValidationError, DataWarning
 from terrkit.io.schema import ACCOUNTS, ALIGNMENT, REPS, SALES, TableSpec
 from terrkit.io.validate import check_references, fail_rows, validate_table
 
@@ -196,6 +197,11 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
 
     summary = summarize(accounts, sales, reps, alignment, units)
     summary.geocoded_from_zip = geocoded
+    orphans = int((~accounts["unit_id"].isin(alignment["unit_id"])).sum())
+    if orphans:
+        note = f"{orphans:,} accounts lie in units that {ALIGNMENT.file} does not assign to any territory"
+        summary.notes.append(note)
+        warnings.warn(note, DataWarning, stacklevel=2)
     return Dataset(accounts, sales, reps, alignment, units, folder, summary)
 
 
