@@ -36,7 +36,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    # keep the real suffix last: some writers (GDAL) check it
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent
+    )
     os.close(handle)
     tmp = Path(tmp_name)
     try:
@@ -98,4 +101,6 @@ def write_geo(frame: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
         allowed = ", ".join([".parquet", *sorted(_GEO_DRIVERS)])
         raise ValueError(f"unknown geographic file type {suffix!r}; use one of {allowed}")
     driver = _GEO_DRIVERS[suffix]
-    return _write_atomic(path, lambda tmp: frame.to_file(tmp, driver=driver, engine="pyogrio"))
+    # GDAL names a GeoPackage layer after the file; name it after the destination, not the temp file.
+    layer = {"layer": Path(path).stem} if driver == "GPKG" else {}
+    return _write_atomic(path, lambda tmp: frame.to_file(tmp, driver=driver, engine="pyogrio", **layer))

@@ -1,0 +1,682 @@
+"""Account segmentation: value tiers, RFM scores and firmographic clusters.
+
+One front end, :func:`segment`, dispatches on a string key (like mapclassify's
+``classify(y, scheme)``):
+
+``"abc"``
+    ABC/Pareto value tiers on a value column (current sales or potential).
+``"rfm"``
+    Recency, frequency and monetary value from the sales history, each scored 1..5 by quantile.
+``"kmeans"``
+    k-means clusters on scaled firmographics, the number of clusters chosen by silhouette.
+``"gmm"``
+    Gaussian-mixture clusters on scaled firmographics, the number chosen by BIC.
+
+Every scheme returns a :class:`SegmentResult` whose ``labels`` frame has one row per
+account (same index as the input) and whose ``profiles`` frame says in words what sets
+each segment apart. All steps are column-wise (no loops over accounts); the clustering
+schemes fit on a seeded sample when there are many accounts and then label all of them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from terrkit.exceptions import ConfigError, DataValidationError, DataWarning
+
+SCHEMES = ("abc", "rfm", "kmeans", "gmm")
+#: Ordered revenue bands of the data model (ordinal 0..4 in the firmographic features).
+REVENUE_BANDS = ("<1M", "1-10M", "10-50M", "50-250M", "250M+")
+#: Segment given to accounts without any purchase up to the as-of period (RFM).
+PROSPECT = "Prospect"
+
+
+@dataclass
+class SegmentResult:
+    """Outcome of :func:`segment`.
+
+    Attributes
+    ----------
+    scheme : str
+        The scheme key ("abc", "rfm", "kmeans", "gmm").
+    column : str
+        Name of the main segment column in ``labels`` (e.g. ``"abc_tier"``).
+    labels : pandas.DataFrame
+        One row per input account (same index), ``account_id`` when the input has it,
+        then the scheme's columns.
+    profiles : pandas.DataFrame
+        One row per segment: counts, shares, medians and a ``description`` in words.
+    selection : pandas.DataFrame or None
+        For the clustering schemes: the criterion (silhouette or BIC) per number of clusters.
+    params : dict
+        The parameters used (defaults filled in), for reports.
+    """
+
+    scheme: str
+    column: str
+    labels: pd.DataFrame
+    profiles: pd.DataFrame
+    selection: pd.DataFrame | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"SegmentResult(scheme={self.scheme!r}, column={self.column!r}, "
+            f"accounts={len(self.labels)}, segments={len(self.profiles)})"
+        )
+
+
+def segment(df: pd.DataFrame, scheme: str = "abc", **params: Any) -> SegmentResult:
+    """Segment accounts with one of the schemes in :data:`SCHEMES`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Accounts (columns of ``accounts.csv``, plus any value column for ``"abc"``).
+    scheme : {"abc", "rfm", "kmeans", "gmm"}
+        Segmentation method; see :func:`abc_tiers`, :func:`rfm_scores`, :func:`cluster_firmographics`.
+    **params
+        Passed to the scheme's function.
+
+    Returns
+    -------
+    SegmentResult
+
+    Raises
+    ------
+    ValueError
+        If ``scheme`` is not one of :data:`SCHEMES`.
+    """
+    key = str(scheme).strip().lower()
+    if key not in SCHEMES:
+        raise ValueError(f"unknown segmentation scheme {scheme!r}; valid schemes: {', '.join(SCHEMES)}")
+    if key == "abc":
+        return abc_tiers(df, **params)
+    if key == "rfm":
+        return rfm_scores(df, **params)
+    return cluster_firmographics(df, method=key, **params)
+
+
+def segment_dataset(dataset: Any, scheme: str = "abc", value: str = "sales", **params: Any) -> SegmentResult:
+    """Convenience wrapper: segment a :class:`terrkit.io.Dataset` with the inputs each scheme needs.
+
+    ``"abc"`` tiers on ``value``: ``"sales"`` (current annual sales,
+    :func:`terrkit.potential.annual_sales`) or ``"potential"`` (peer-benchmark potential at the
+    0.8 quantile); ``"rfm"`` uses the dataset's sales; the clustering schemes its firmographics.
+    ``params`` go to the scheme's function.
+    """
+    key = str(scheme).strip().lower()
+    if key not in SCHEMES:
+        raise ValueError(f"unknown segmentation scheme {scheme!r}; valid schemes: {', '.join(SCHEMES)}")
+    accounts = dataset.accounts
+    if key == "abc":
+        from terrkit.potential import annual_sales, peer_potential
+
+        if value not in ("sales", "potential"):
+            raise ValueError(f"unknown ABC value {value!r}; valid values: sales, potential")
+        current = annual_sales(accounts, dataset.sales)
+        if value == "potential":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)
+                v = peer_potential(accounts, current).accounts["potential"].rename("potential")
+        else:
+            v = current
+        return abc_tiers(accounts, value=v, **params)
+    if key == "rfm":
+        return rfm_scores(accounts, sales=dataset.sales, **params)
+    return cluster_firmographics(accounts, method=key, **params)
+
+
+# --------------------------------------------------------------------------------------------- ABC
+
+
+def abc_tiers(
+    df: pd.DataFrame,
+    value: str | pd.Series | np.ndarray = "potential",
+    cuts: Sequence[float] = (0.5, 0.8),
+    labels: Sequence[str] = ("A", "B", "C"),
+) -> SegmentResult:
+    """ABC (Pareto) value tiers.
+
+    Accounts are sorted by value, largest first (ties by input order). With
+    :math:`S_i` the cumulative share of the total value held by the accounts ranked
+    *before* account :math:`i`, the account gets the tier of the first cut point
+    :math:`c_k` with :math:`S_i < c_k`, and the last tier when there is none. So with
+    the default ``cuts=(0.5, 0.8)`` tier A holds (just over) the top half of the value,
+    B the next 30% and C the last 20% (the long tail of small accounts); the account
+    that crosses a cut belongs to the higher tier, so a single account holding 90% of
+    value is A. Negative and missing values count as zero.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Accounts.
+    value : str, Series or array, default "potential"
+        Column of ``df`` (or values aligned with it) to tier on, e.g. annual sales or potential.
+    cuts : sequence of float, default (0.5, 0.8)
+        Increasing cumulative-share cut points in (0, 1].
+    labels : sequence of str, default ("A", "B", "C")
+        Tier names, one more than ``cuts``.
+
+    Returns
+    -------
+    SegmentResult
+        ``labels`` columns: ``abc_value``, ``abc_cum_share`` (cumulative share including the
+        account), ``abc_tier``.
+    """
+    cuts = [float(c) for c in cuts]
+    labels = [str(x) for x in labels]
+    if (
+        len(cuts) == 0
+        or any(not 0 < c <= 1 for c in cuts)
+        or any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+    ):
+        raise ConfigError(f"ABC cuts must be increasing cumulative shares in (0, 1]; got {cuts}")
+    if len(labels) != len(cuts) + 1:
+        raise ConfigError(f"ABC needs {len(cuts) + 1} labels for {len(cuts)} cuts; got {labels}")
+    vname, v = _value_array(df, value)
+    v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
+    n = len(v)
+    total = v.sum()
+    order = np.argsort(-v, kind="stable")
+    cum_before = np.empty(n)
+    cum_incl = np.empty(n)
+    if total > 0:
+        cs = np.cumsum(v[order]) / total
+        cum_incl[order] = cs
+        cum_before[order] = np.concatenate([[0.0], cs[:-1]])
+    else:
+        warnings.warn(
+            f"ABC tiers: total {vname} is zero; every account gets tier {labels[-1]!r}",
+            DataWarning,
+            stacklevel=2,
+        )
+        cum_incl[:] = 1.0
+        cum_before[:] = 1.0
+    # first cut with cum_before < cut; searchsorted(side="right") counts cuts <= cum_before
+    tier_idx = np.searchsorted(np.asarray(cuts), cum_before, side="right")
+    tier_idx = np.minimum(tier_idx, len(labels) - 1)
+    out = _id_frame(df)
+    out["abc_value"] = v
+    out["abc_cum_share"] = cum_incl
+    out["abc_tier"] = pd.Categorical.from_codes(tier_idx, categories=labels)
+    profiles = describe_segments(df, out["abc_tier"], value=v, value_name=vname, label="Tier")
+    return SegmentResult(
+        "abc", "abc_tier", out, profiles, params={"value": vname, "cuts": cuts, "labels": labels}
+    )
+
+
+# --------------------------------------------------------------------------------------------- RFM
+
+
+def period_to_quarter(periods: pd.Series | np.ndarray | Sequence[str]) -> np.ndarray:
+    """Absolute quarter number of ``"YYYYQn"`` strings: ``4 * year + (n - 1)``.
+
+    Parses each distinct period once, so it is fast on millions of sales rows.
+
+    Raises
+    ------
+    DataValidationError
+        If a period is not of the form ``YYYYQ1``..``YYYYQ4``.
+    """
+    codes, uniques = pd.factorize(pd.Series(periods, copy=False).astype(str), sort=False)
+    u = pd.Series(np.asarray(uniques, dtype=object)).str.strip().str.upper()
+    ok = u.str.fullmatch(r"\d{4}Q[1-4]")
+    if not ok.all():
+        bad = u[~ok].iloc[0]
+        raise DataValidationError(
+            "sales", "period must look like 2024Q3 (year, 'Q', quarter 1-4)", column="period", value=bad
+        )
+    q = u.str.slice(0, 4).astype(int).to_numpy() * 4 + u.str.slice(5, 6).astype(int).to_numpy() - 1
+    return q[codes]
+
+
+def quarter_to_period(q: int) -> str:
+    """Inverse of :func:`period_to_quarter` for one quarter number."""
+    return f"{q // 4}Q{q % 4 + 1}"
+
+
+def quantile_scores(x: pd.Series | np.ndarray, n_bins: int = 5, higher_is_better: bool = True) -> np.ndarray:
+    """Score values 1..n_bins by quantile of the empirical distribution.
+
+    With :math:`F(x_i)` the share of the :math:`n` values that are no better than
+    :math:`x_i` (ties included), the score is
+
+    .. math:: s_i = \\lceil n_\\text{bins} \\, F(x_i) \\rceil
+
+    so the top fifth scores 5 and the bottom fifth 1; five distinct values get 1..5, and
+    tied values share the highest score their block reaches (everyone who bought in the
+    latest quarter has the best recency). For ``higher_is_better=False`` (recency) smaller
+    values are better.
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    r = pd.Series(x if higher_is_better else -x).rank(method="max").to_numpy().astype(np.int64)
+    s = (n_bins * r + n - 1) // n  # integer ceil(n_bins * r / n)
+    return np.clip(s, 1, n_bins).astype(np.int8)
+
+
+def rfm_scores(
+    df: pd.DataFrame,
+    sales: pd.DataFrame | None = None,
+    as_of: str | None = None,
+    window: int | None = None,
+    n_bins: int = 5,
+) -> SegmentResult:
+    """Recency, frequency and monetary scores from the sales history.
+
+    For each account, over the periods up to and including ``as_of``:
+
+    * a period *counts as a purchase* when the account's net amount in it is positive;
+    * **recency** = quarters between the last purchase and ``as_of`` (0 = bought in ``as_of``);
+    * **frequency** = number of purchase quarters within the last ``window`` quarters;
+    * **monetary** = net amount within the last ``window`` quarters.
+
+    Customers (at least one purchase up to ``as_of``) are scored 1..n_bins on each measure
+    by :func:`quantile_scores` among customers (recent = high R score). Accounts that never
+    bought get scores 0 and the segment ``"Prospect"``. The named segment follows R and F:
+    Champions (R>=4, F>=4), At risk (R<=2, F>=3), Loyal (F>=4), Promising (R>=4), Lost
+    (R<=2, F<=2), Other.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Accounts with ``account_id``.
+    sales : pandas.DataFrame
+        ``account_id``, ``period`` ("YYYYQn"), ``amount``. Required.
+    as_of : str, optional
+        Reference period, default the latest period in ``sales``.
+    window : int or None, default None
+        Quarters for frequency and monetary value (None = the whole history up to ``as_of``).
+    n_bins : int, default 5
+        Number of quantile scores.
+
+    Returns
+    -------
+    SegmentResult
+        ``labels`` columns: ``recency_quarters``, ``frequency``, ``monetary``, ``r_score``,
+        ``f_score``, ``m_score``, ``rfm_score`` (e.g. "545"), ``rfm_segment``.
+    """
+    if sales is None:
+        raise ConfigError(
+            "RFM needs the sales history: segment(accounts, 'rfm', sales=sales, as_of='2025Q4')"
+        )
+    _require(df, ["account_id"], "accounts")
+    _require(sales, ["account_id", "period", "amount"], "sales")
+    if not isinstance(n_bins, int | np.integer) or n_bins < 2:
+        raise ConfigError(f"n_bins must be an integer >= 2; got {n_bins!r}")
+    if window is not None and (not isinstance(window, int | np.integer) or window < 1):
+        raise ConfigError(f"window must be a positive number of quarters or None; got {window!r}")
+    n = len(df)
+    acc = pd.Index(df["account_id"].astype(str)).get_indexer(sales["account_id"].astype(str))
+    unknown = acc < 0
+    if unknown.any():
+        warnings.warn(
+            f"RFM: {int(unknown.sum())} sales rows refer to accounts not in the table; ignored",
+            DataWarning,
+            stacklevel=2,
+        )
+    q = period_to_quarter(sales["period"])
+    if as_of is None or str(as_of).strip() == "":
+        if len(q) == 0:
+            raise ConfigError("RFM: sales is empty and no as_of period was given")
+        q_asof = int(q.max())
+    else:
+        q_asof = int(period_to_quarter([str(as_of)])[0])
+    amount = pd.to_numeric(sales["amount"], errors="coerce").to_numpy(dtype=float)
+    keep = (~unknown) & (q <= q_asof) & np.isfinite(amount)
+    acc, q, amount = acc[keep].astype(np.int64), q[keep], amount[keep]
+    q_min = int(q.min()) if len(q) else q_asof
+    n_q = q_asof - q_min + 1
+    key = acc * n_q + (q - q_min)
+    ukey, inv = np.unique(key, return_inverse=True)
+    net = np.bincount(inv.ravel(), weights=amount, minlength=len(ukey))
+    acc_u = ukey // n_q
+    q_u = ukey % n_q + q_min
+    bought = net > 0
+    in_window = np.ones(len(ukey), bool) if window is None else q_u > q_asof - window
+    frequency = np.bincount(acc_u[bought & in_window], minlength=n)
+    monetary = np.bincount(acc_u[in_window], weights=net[in_window], minlength=n)
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, acc_u[bought], q_u[bought])
+    customer = last >= 0
+    recency = np.where(customer, q_asof - last, -1)
+
+    r = np.zeros(n, np.int8)
+    f = np.zeros(n, np.int8)
+    m = np.zeros(n, np.int8)
+    r[customer] = quantile_scores(recency[customer], n_bins, higher_is_better=False)
+    f[customer] = quantile_scores(frequency[customer], n_bins)
+    m[customer] = quantile_scores(monetary[customer], n_bins)
+    hi, lo = n_bins - 1, 2  # "4 or more" and "2 or less" on a 1..5 scale, scaled for other n_bins
+    if n_bins != 5:
+        hi = int(np.ceil(0.8 * n_bins))
+        lo = max(1, int(np.floor(0.4 * n_bins)))
+    seg = np.select(
+        [
+            ~customer,
+            (r >= hi) & (f >= hi),
+            (r <= lo) & (f > lo),
+            f >= hi,
+            r >= hi,
+            (r <= lo) & (f <= lo),
+        ],
+        [PROSPECT, "Champions", "At risk", "Loyal", "Promising", "Lost"],
+        default="Other",
+    )
+    out = _id_frame(df)
+    rec = pd.array(recency, dtype="Int64")
+    rec[~customer] = pd.NA
+    out["recency_quarters"] = rec
+    out["frequency"] = frequency.astype(np.int64)
+    out["monetary"] = monetary
+    out["r_score"] = r
+    out["f_score"] = f
+    out["m_score"] = m
+    digits = r.astype(np.int64) * 100 + f.astype(np.int64) * 10 + m.astype(np.int64)
+    out["rfm_score"] = pd.Series(digits, index=out.index).astype(str).str.zfill(3)
+    order = ["Champions", "Loyal", "Promising", "At risk", "Other", "Lost", PROSPECT]
+    out["rfm_segment"] = pd.Categorical(seg, categories=order)
+    profiles = describe_segments(df, out["rfm_segment"], value=monetary, value_name="monetary", label="")
+    return SegmentResult(
+        "rfm",
+        "rfm_segment",
+        out,
+        profiles,
+        params={"as_of": quarter_to_period(q_asof), "window": window, "n_bins": n_bins},
+    )
+
+
+# ------------------------------------------------------------------------------------- clustering
+
+
+def firmographic_features(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Scaled firmographic feature matrix used by the clustering schemes.
+
+    Columns: :math:`\\log(1 + \\text{employees})` and the revenue-band ordinal (0 for
+    "<1M" .. 4 for "250M+"), each standardised to mean 0 and standard deviation 1, then
+    one 0/1 column per industry (one-hot, unscaled, sorted by name).
+
+    Raises
+    ------
+    DataValidationError
+        On negative employees or an unknown revenue band.
+    """
+    _require(df, ["employees", "revenue_band", "industry"], "accounts")
+    emp = pd.to_numeric(df["employees"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(emp) | (emp < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(
+            "accounts",
+            "employees must be a number >= 0",
+            column="employees",
+            row=i,
+            value=df["employees"].iloc[i],
+            more=int(bad.sum()) - 1,
+        )
+    band = pd.Index(REVENUE_BANDS).get_indexer(df["revenue_band"].astype(str))
+    if (band < 0).any():
+        i = int(np.flatnonzero(band < 0)[0])
+        raise DataValidationError(
+            "accounts",
+            f"revenue_band must be one of {list(REVENUE_BANDS)}",
+            column="revenue_band",
+            row=i,
+            value=df["revenue_band"].iloc[i],
+            more=int((band < 0).sum()) - 1,
+        )
+    num = np.column_stack([np.log1p(emp), band.astype(float)])
+    sd = num.std(axis=0)
+    num = (num - num.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    ind = pd.Categorical(df["industry"].astype(str))
+    cats = sorted(ind.categories)
+    ind = ind.reorder_categories(cats)
+    onehot = np.zeros((len(df), len(cats)))
+    onehot[np.arange(len(df)), ind.codes] = 1.0
+    names = ["log_employees", "revenue_band_ordinal", *[f"industry={c}" for c in cats]]
+    return np.hstack([num, onehot]), names
+
+
+def cluster_firmographics(
+    df: pd.DataFrame,
+    method: str = "kmeans",
+    k_range: Sequence[int] | range = range(2, 9),
+    seed: int = 0,
+    fit_sample: int = 50_000,
+    silhouette_sample: int = 5_000,
+    n_init: int = 4,
+    n_threads: int | None = 1,
+) -> SegmentResult:
+    """Firmographic clusters with the number of clusters chosen by a stated criterion.
+
+    Features: :func:`firmographic_features`. For each :math:`k` in ``k_range``:
+
+    * ``method="kmeans"``: k-means (``n_init`` seeded restarts); criterion = mean silhouette
+      :math:`\\frac{1}{n}\\sum_i (b_i - a_i)/\\max(a_i, b_i)` on a seeded sample of
+      ``silhouette_sample`` accounts; the largest wins.
+    * ``method="gmm"``: Gaussian mixture with diagonal covariances (``reg_covar=0.05`` keeps the
+      0/1 industry columns from collapsing to zero variance); criterion =
+      :math:`\\text{BIC} = -2\\ln\\hat L + p\\ln n`; the smallest wins.
+
+    Models are fitted on a seeded sample of at most ``fit_sample`` accounts and then label
+    every account. Segments are numbered 1..k by size (largest first).
+
+    ``n_threads`` limits OpenMP threads (default 1: the fits are small, and one thread avoids
+    oversubscription on shared machines; None = the library default).
+
+    Returns
+    -------
+    SegmentResult
+        ``labels`` column ``kmeans_segment`` or ``gmm_segment`` (int 1..k); ``selection``
+        holds the criterion per k.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.mixture import GaussianMixture
+
+    if method not in ("kmeans", "gmm"):
+        raise ValueError(f"unknown clustering method {method!r}; valid: kmeans, gmm")
+    ks = sorted({int(k) for k in k_range})
+    if not ks or ks[0] < 2:
+        raise ConfigError(f"k_range must hold cluster counts >= 2; got {list(k_range)}")
+    if ks[-1] >= len(df):
+        raise ConfigError(f"cannot form {ks[-1]} clusters from {len(df)} accounts; lower k_range")
+    X, _ = firmographic_features(df)
+    rng = np.random.default_rng(seed)
+    fit_idx = np.sort(rng.choice(len(X), fit_sample, replace=False)) if len(X) > fit_sample else None
+    X_fit = X if fit_idx is None else X[fit_idx]
+    from threadpoolctl import threadpool_limits
+
+    rows = []
+    models = {}
+    with threadpool_limits(limits=n_threads, user_api="openmp"):
+        for k in ks:
+            if method == "kmeans":
+                model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X_fit)
+                lab = model.labels_
+                if len(np.unique(lab)) < 2:
+                    score = -1.0
+                else:
+                    score = float(
+                        silhouette_score(
+                            X_fit, lab, sample_size=min(silhouette_sample, len(X_fit)), random_state=seed
+                        )
+                    )
+                rows.append({"k": k, "silhouette": score})
+            else:
+                model = GaussianMixture(
+                    n_components=k, covariance_type="diag", reg_covar=0.05, random_state=seed, n_init=1
+                ).fit(X_fit)
+                rows.append({"k": k, "bic": float(model.bic(X_fit))})
+            models[k] = model
+    selection = pd.DataFrame(rows)
+    crit = "silhouette" if method == "kmeans" else "bic"
+    best_k = int(
+        selection.loc[selection[crit].idxmax() if method == "kmeans" else selection[crit].idxmin(), "k"]
+    )
+    selection["chosen"] = selection["k"] == best_k
+    if best_k == ks[-1] and len(ks) > 1:
+        warnings.warn(
+            f"{method}: the {crit} criterion is best at the largest k tried ({best_k}); "
+            "a wider k_range may find more segments",
+            DataWarning,
+            stacklevel=3,
+        )
+    with threadpool_limits(limits=n_threads, user_api="openmp"):
+        raw = models[best_k].predict(X)
+    # relabel 1..k by size (largest first, ties by raw label) so labels are stable and readable
+    counts = np.bincount(raw, minlength=best_k)
+    order = np.lexsort((np.arange(best_k), -counts))
+    relabel = np.empty(best_k, dtype=np.int64)
+    relabel[order] = np.arange(1, best_k + 1)
+    col = f"{method}_segment"
+    out = _id_frame(df)
+    out[col] = relabel[raw]
+    profiles = describe_segments(df, out[col], label="Segment")
+    return SegmentResult(
+        method,
+        col,
+        out,
+        profiles,
+        selection=selection,
+        params={"k_range": ks, "k": best_k, "criterion": crit, "seed": seed, "fit_sample": fit_sample},
+    )
+
+
+# ---------------------------------------------------------------------------------------- profiles
+
+
+def describe_segments(
+    df: pd.DataFrame,
+    labels: pd.Series,
+    value: np.ndarray | pd.Series | None = None,
+    value_name: str = "value",
+    label: str = "Segment",
+) -> pd.DataFrame:
+    """Profile each segment and say in words what sets it apart.
+
+    For each segment: number and share of accounts; median employees against the overall
+    median ("larger than average" when the ratio is >= 1.5, "smaller" when <= 2/3); the
+    dominant industry ("mostly X (61%)" when at least half, otherwise the most
+    over-represented industry with its share against the overall share); the modal revenue
+    band; and, when ``value`` is given, the segment's share of the total value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``segment``, ``n_accounts``, ``share_accounts``, [``value_share``],
+        [``median_employees``], [``top_industry``, ``top_industry_share``],
+        [``top_revenue_band``], ``description``.
+    """
+    lab = pd.Series(labels.to_numpy(), index=df.index)
+    cats = (
+        list(lab.cat.categories)
+        if isinstance(lab.dtype, pd.CategoricalDtype)
+        else sorted(pd.unique(lab.dropna()).tolist())
+    )
+    n = len(lab)
+    counts = lab.value_counts().reindex(cats, fill_value=0)
+    prof = pd.DataFrame({"segment": cats, "n_accounts": counts.to_numpy()})
+    prof["share_accounts"] = prof["n_accounts"] / max(n, 1)
+    parts: list[list[str]] = [[] for _ in cats]
+    if value is not None:
+        v = pd.Series(np.clip(np.nan_to_num(np.asarray(value, dtype=float)), 0, None), index=df.index)
+        tot = v.sum()
+        vs = v.groupby(lab, observed=False).sum().reindex(cats, fill_value=0.0)
+        prof["value_share"] = (vs / tot).to_numpy() if tot > 0 else 0.0
+        for i, s in enumerate(prof["value_share"]):
+            parts[i].append(f"holds {s:.0%} of {value_name}")
+    if "employees" in df.columns:
+        emp = pd.to_numeric(df["employees"], errors="coerce")
+        overall = float(emp.median())
+        med = emp.groupby(lab, observed=False).median().reindex(cats)
+        prof["median_employees"] = med.to_numpy()
+        for i, m in enumerate(med.to_numpy()):
+            if not np.isfinite(m):
+                continue
+            ratio = (m + 1) / (overall + 1)
+            word = (
+                "larger than average"
+                if ratio >= 1.5
+                else "smaller than average"
+                if ratio <= 2 / 3
+                else "average size"
+            )
+            parts[i].append(f"{word} (median {m:,.0f} employees vs {overall:,.0f})")
+    if "industry" in df.columns:
+        ct = pd.crosstab(lab, df["industry"].astype(str), normalize="index").reindex(cats).fillna(0.0)
+        overall_share = df["industry"].astype(str).value_counts(normalize=True)
+        top = ct.idxmax(axis=1)
+        top_share = ct.max(axis=1)
+        prof["top_industry"] = top.to_numpy()
+        prof["top_industry_share"] = top_share.to_numpy()
+        lift = ct.div(overall_share.reindex(ct.columns), axis=1).where(ct >= 0.1)
+        for i, s in enumerate(cats):
+            if counts[s] == 0:
+                continue
+            if top_share[s] >= 0.5:
+                parts[i].append(f"mostly {top[s]} ({top_share[s]:.0%})")
+            else:
+                row = lift.loc[s].dropna()
+                if len(row) and row.max() >= 1.25:
+                    ind = row.idxmax()
+                    parts[i].append(
+                        f"more {ind} than average ({ct.loc[s, ind]:.0%} vs {overall_share[ind]:.0%})"
+                    )
+                else:
+                    parts[i].append("mixed industries")
+    if "revenue_band" in df.columns:
+        ct = pd.crosstab(lab, df["revenue_band"].astype(str), normalize="index").reindex(cats).fillna(0.0)
+        top = ct.idxmax(axis=1)
+        prof["top_revenue_band"] = top.to_numpy()
+        for i, s in enumerate(cats):
+            if counts[s] == 0:
+                continue
+            share = ct.loc[s].max()
+            word = "mostly" if share >= 0.5 else "most often"
+            parts[i].append(f"{word} revenue band {top[s]} ({share:.0%})")
+    prefix = f"{label} " if label else ""
+    prof["description"] = [
+        f"{prefix}{s} ({c:,} accounts, {sh:.0%}): " + ", ".join(p)
+        for s, c, sh, p in zip(cats, prof["n_accounts"], prof["share_accounts"], parts, strict=True)
+    ]
+    return prof
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _require(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataValidationError(name, f"missing column(s) {missing}; has {list(df.columns)[:20]}")
+
+
+def _id_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    if "account_id" in df.columns:
+        out["account_id"] = df["account_id"].to_numpy()
+    return out
+
+
+def _value_array(df: pd.DataFrame, value: str | pd.Series | np.ndarray) -> tuple[str, np.ndarray]:
+    if isinstance(value, str):
+        if value not in df.columns:
+            raise ConfigError(
+                f"value column {value!r} not in the accounts table; pass value=<column name> or a "
+                f"Series of values (columns: {list(df.columns)[:20]})"
+            )
+        return value, pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=float)
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != (len(df),):
+        raise ConfigError(f"value has {arr.shape[0] if arr.ndim else 0} entries for {len(df)} accounts")
+    return getattr(value, "name", None) or "value", arr

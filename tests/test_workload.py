@@ -1,0 +1,323 @@
+"""Coverage model, travel, workload, sizing arithmetic, rep load, marginal view and deliverables."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from terrkit.coverage import CoverageModel, load_coverage
+from terrkit.exceptions import ConfigError, DataValidationError
+from terrkit.workload import (
+    account_workload,
+    captured,
+    headcount_curve,
+    marginal_view,
+    rep_load,
+    rep_marginal,
+    score_accounts,
+    sensitivity_table,
+    size_salesforce,
+    travel_minutes,
+    workload_by_segment,
+    write_scored,
+)
+
+KM_PER_DEGREE = 2 * math.pi * 6371.0088 / 360  # 111.195 km along a meridian
+
+
+@pytest.fixture()
+def tiny():
+    reps = pd.DataFrame(
+        {
+            "rep_id": ["R1", "R2"],
+            "home_lat": [0.0, 10.0],
+            "home_lon": [0.0, 10.0],
+            "capacity_hours": [100.0, 1000.0],
+        }
+    )
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "unit_id": ["01001", "01001", "01003"],
+            "lat": [1.0, 0.0, 10.0],
+            "lon": [0.0, 0.0, 10.0],
+            "owner_rep_id": ["R1", "R1", "R2"],
+        }
+    )
+    return accounts, reps
+
+
+# -------------------------------------------------------------------------------------- coverage
+
+
+def test_default_coverage_and_lookup():
+    cov = CoverageModel.default("abc")
+    assert cov.segments == ["A", "B", "C"]
+    got = cov.apply(pd.Series(["C", "A"], index=[5, 7]))
+    assert got.index.tolist() == [5, 7]
+    assert got["calls_per_year"].tolist() == [0.5, 6.0]
+    assert got["minutes_per_call"].tolist() == [30.0, 60.0]
+    assert "Prospect" in CoverageModel.default("rfm").segments
+    with pytest.raises(ValueError, match="abc"):
+        CoverageModel.default("kmeans")
+
+
+def test_coverage_from_csv_and_yaml(tmp_path):
+    csv = tmp_path / "cov.csv"
+    csv.write_text("segment,calls_per_year,minutes_per_call\n1,10,30\n2,5,20\n*,1,15\n")
+    cov = load_coverage(str(csv))
+    got = cov.apply(pd.Series([1, 2, 3]))  # int labels match "1", "2"; 3 uses the catch-all
+    assert got["calls_per_year"].tolist() == [10.0, 5.0, 1.0]
+    assert got["response_calls"].tolist() == [5.0, 2.5, 0.5]  # default: half the planned calls
+    yml = tmp_path / "cov.yaml"
+    yml.write_text(
+        "A: {calls_per_year: 20, minutes_per_call: 50, response_calls: 7}\n"
+        "B: {calls_per_year: 4, minutes_per_call: 30}\n"
+    )
+    cov = load_coverage(yml)
+    assert cov.table.set_index("segment").loc["A", "response_calls"] == 7.0
+    yl = tmp_path / "list.yml"
+    yl.write_text("- {segment: A, calls_per_year: 3, minutes_per_call: 10}\n")
+    assert load_coverage(yl).segments == ["A"]
+    assert load_coverage("", scheme="rfm").source == "default:rfm"
+
+
+def test_coverage_errors(tmp_path):
+    with pytest.raises(ConfigError, match="no row for segment"):
+        CoverageModel.default("abc").apply(pd.Series(["A", "Z"]))
+    with pytest.raises(ConfigError, match="not found"):
+        load_coverage(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("segment,calls_per_year,minutes_per_call\nA,-1,30\n")
+    with pytest.raises(ConfigError, match="calls_per_year"):
+        load_coverage(bad)
+    with pytest.raises(ConfigError, match="minutes_per_call"):
+        load_coverage(pd.DataFrame({"segment": ["A"], "calls_per_year": [1]}))
+    with pytest.raises(ConfigError, match="more than once"):
+        load_coverage(
+            pd.DataFrame({"segment": ["A", "A"], "calls_per_year": [1, 2], "minutes_per_call": [1, 1]})
+        )
+    with pytest.raises(ConfigError, match=".txt"):
+        (tmp_path / "c.txt").write_text("x")
+        load_coverage(tmp_path / "c.txt")
+
+
+# ---------------------------------------------------------------------------------------- travel
+
+
+def test_travel_minutes_by_hand(tiny):
+    accounts, reps = tiny
+    t = travel_minutes(accounts, reps, calls_per_trip=1)
+    # one degree north: 111.195 km * 1.3 circuity = 144.55 road km; / 60 km/h * 60 * 2 = 289.1 minutes
+    assert t["travel_km"].iloc[0] == pytest.approx(KM_PER_DEGREE * 1.3)
+    assert t["travel_minutes"].iloc[0] == pytest.approx(2 * KM_PER_DEGREE * 1.3)
+    assert t["travel_minutes"].iloc[1] == pytest.approx(0.0)
+    shared = travel_minutes(accounts, reps)  # default: four calls share one round trip
+    assert shared["travel_minutes"].iloc[0] == pytest.approx(2 * KM_PER_DEGREE * 1.3 / 4)
+    t2 = travel_minutes(accounts, reps, circuity=1.0, speed_kmh=30, round_trip=False, calls_per_trip=2)
+    assert t2["travel_minutes"].iloc[0] == pytest.approx(KM_PER_DEGREE / 30 * 60 / 2)
+
+
+def test_travel_from_cost_matrix(tiny):
+    accounts, reps = tiny
+    cm = pd.DataFrame({"rep_id": ["R1", "R2"], "unit_id": ["01001", "01003"], "minutes": [15.0, 40.0]})
+    t = travel_minutes(accounts, reps, cost_matrix=cm, calls_per_trip=1)
+    assert t["travel_minutes"].tolist() == [30.0, 30.0, 80.0]
+    with pytest.raises(DataValidationError, match="no travel time"):
+        travel_minutes(accounts, reps, cost_matrix=cm.iloc[:1])
+    with pytest.raises(ConfigError, match="cost_matrix needs"):
+        travel_minutes(accounts, reps, cost_matrix=cm.rename(columns={"minutes": "min"}))
+
+
+def test_travel_errors(tiny):
+    accounts, reps = tiny
+    with pytest.raises(DataValidationError, match="owner rep"):
+        travel_minutes(accounts.assign(owner_rep_id="R9"), reps)
+    with pytest.raises(ConfigError, match="circuity"):
+        travel_minutes(accounts, reps, circuity=0.5)
+    with pytest.raises(ConfigError, match="calls_per_trip"):
+        travel_minutes(accounts, reps, calls_per_trip=0)
+
+
+def test_account_workload_by_hand(tiny):
+    accounts, reps = tiny
+    wl = account_workload(accounts, pd.Series(["A", "B", "C"]), reps)
+    travel = 2 * KM_PER_DEGREE * 1.3 / 4  # default coverage: A 6 x 60 min, B 2 x 45, C 0.5 x 30
+    assert wl["workload"].iloc[0] == pytest.approx(6 * (60 + travel) / 60)
+    assert wl["workload"].iloc[1] == pytest.approx(2 * 45 / 60)
+    assert wl["workload"].iloc[2] == pytest.approx(0.5 * 30 / 60)
+    with pytest.raises(ConfigError, match="segments has"):
+        account_workload(accounts, pd.Series(["A"]), reps)
+
+
+# ---------------------------------------------------------------------------------------- sizing
+
+
+def test_sizing_arithmetic():
+    s = size_salesforce(10_000, 1_600, current_headcount=5)
+    assert s.fte == pytest.approx(6.25)
+    assert s.headcount == 7 and s.gap == 2
+    assert size_salesforce(pd.Series([1600.0, 1600.0]), 1600).headcount == 2  # exactly 2, not 3
+    assert size_salesforce(0.1 + 0.2, 0.3).headcount == 1  # floating noise does not add a rep
+    assert size_salesforce(0, 1600).headcount == 0
+    assert s.to_frame()["recommended_headcount"].item() == 7
+    for bad in (0, -5, float("nan")):
+        with pytest.raises(ConfigError, match="capacity_hours"):
+            size_salesforce(100, bad)
+
+
+def test_sensitivity_table_by_hand():
+    wide = sensitivity_table(16_000, 1_600)
+    assert list(wide.columns) == ["capacity -10%", "capacity +0%", "capacity +10%"]
+    assert list(wide.index) == ["calls -20%", "calls -10%", "calls +0%", "calls +10%", "calls +20%"]
+    # base 10; 16000 / 1440 = 11.1 -> 12; 16000 / 1760 = 9.09 -> 10; 19200 / 1600 = 12
+    assert wide.loc["calls +0%"].tolist() == [12, 10, 10]
+    assert wide.loc["calls +20%", "capacity +0%"] == 12
+    assert wide.loc["calls -20%", "capacity +10%"] == 8  # 12800 / 1760 = 7.27 -> 8
+    long = sensitivity_table(16_000, 1_600, capacity_changes=[0.0], frequency_changes=[0.5], wide=False)
+    assert long[["workload_hours", "capacity_hours", "fte", "headcount"]].iloc[0].tolist() == [
+        24_000,
+        1_600,
+        15,
+        15,
+    ]
+    with pytest.raises(ConfigError):
+        sensitivity_table(100, 10, capacity_changes=[-1.0])
+
+
+def test_rep_load_flags(tiny):
+    accounts, reps = tiny
+    load = rep_load(pd.Series([80.0, 40.0, 500.0]), accounts["owner_rep_id"], reps, tolerance=0.1)
+    assert load["workload_hours"].tolist() == [120.0, 500.0]
+    assert load["utilisation"].tolist() == pytest.approx([1.2, 0.5])
+    assert load["status"].tolist() == ["over", "under"]
+    ok = rep_load(pd.Series([50.0, 55.0, 0.0]), accounts["owner_rep_id"], reps, capacity_hours=100)
+    assert ok["status"].tolist() == ["ok", "under"]
+    with pytest.raises(ConfigError, match="tolerance"):
+        rep_load(pd.Series([1.0, 1.0, 1.0]), accounts["owner_rep_id"], reps, tolerance=1.5)
+
+
+# -------------------------------------------------------------------------------- marginal view
+
+
+def _two_segments():
+    # segment X: two accounts, potential 1000 each, 2 calls planned, c = 1, one hour per call
+    # segment Y: one account, potential 100, 1 call planned, c = 2, one hour per call
+    return pd.DataFrame(
+        {
+            "segment": ["X", "X", "Y"],
+            "owner_rep_id": ["R1", "R1", "R2"],
+            "potential": [1000.0, 1000.0, 100.0],
+            "calls_per_year": [2.0, 2.0, 1.0],
+            "minutes_per_call": [60.0, 60.0, 30.0],
+            "travel_minutes": [0.0, 0.0, 30.0],
+            "response_calls": [1.0, 1.0, 2.0],
+        }
+    ).assign(workload=lambda d: d["calls_per_year"] * (d["minutes_per_call"] + d["travel_minutes"]) / 60)
+
+
+def test_marginal_view_by_hand():
+    mv = marginal_view(_two_segments()).set_index("segment")
+    assert mv.loc["X", "captured"] == pytest.approx(2000 * (1 - math.exp(-2)))
+    assert mv.loc["Y", "captured"] == pytest.approx(100 * (1 - math.exp(-0.5)))
+    gain_x = 2000 * (math.exp(-2) - math.exp(-3))
+    assert mv.loc["X", "gain_per_added_call"] == pytest.approx(gain_x / 2)
+    assert mv.loc["X", "gain_per_hour"] == pytest.approx(gain_x / 2)  # two accounts, one hour each
+    assert mv.loc["Y", "gain_per_hour"] == pytest.approx(100 * (math.exp(-0.5) - math.exp(-1)))
+    assert mv.loc["X", "rank"] == 1
+    assert captured(100.0, 0.0, 3.0) == 0.0
+
+
+def test_headcount_curve_spends_the_budget_optimally():
+    scored = _two_segments()
+    curve = headcount_curve(scored, capacity_hours=1.0, headcounts=[0, 1, 2, 4, 8])
+    assert curve["captured"].iloc[0] == 0.0
+    assert curve["captured"].is_monotonic_increasing
+    gains = curve["gain_of_last_rep"].dropna().to_numpy()
+    assert np.all(np.diff(gains) <= 1e-9)  # diminishing returns
+    hours = 2 * curve["calls_X"] + 1 * curve["calls_Y"]
+    assert np.all(hours <= curve["hours"] + 1e-6)
+    # with 8 hours the optimum equalises the gain per hour: 1000 e^{-x} / 2... see docstring
+    row = curve.set_index("headcount").loc[8]
+    lam = row["value_per_hour"]
+    assert 2000 / (1 * 2) * math.exp(-row["calls_X"]) == pytest.approx(lam, rel=1e-6)
+    assert hours.iloc[-1] == pytest.approx(8.0, rel=1e-6)
+    # a hand check against brute force over a grid for 4 hours
+    xs = np.linspace(0, 2, 2001)
+    brute = max(2000 * (1 - np.exp(-x)) + 100 * (1 - np.exp(-(4 - 2 * x) / 2)) for x in xs)
+    assert curve.set_index("headcount").loc[4, "captured"] == pytest.approx(brute, rel=1e-4)
+
+
+def test_rep_marginal_ranks_overloaded_books_first():
+    scored = _two_segments()
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "capacity_hours": [2.0, 10.0]})
+    rm = rep_marginal(scored, reps).set_index("rep_id")
+    assert rm.loc["R1", "call_share"] == pytest.approx(0.5)  # 4 planned hours, 2 available
+    assert rm.loc["R2", "call_share"] == 1.0
+    assert rm.loc["R1", "rank"] == 1
+    # R1: (1/4) * 2 * 1000 * 2 * e^{-1}
+    assert rm.loc["R1", "gain_per_added_hour"] == pytest.approx(1000 * math.exp(-1))
+
+
+# --------------------------------------------------------------------------- pipeline/deliverables
+
+
+@pytest.fixture(scope="module")
+def company():
+    from terrkit.datasets import generate_company
+
+    return generate_company(1500, seed=11, n_reps=10)
+
+
+@pytest.mark.filterwarnings("ignore::terrkit.exceptions.DataWarning")
+def test_score_and_write_deliverables(company, tmp_path):
+    ds = company
+    scored, extra = score_accounts(ds.accounts, ds.sales, ds.reps, scheme="abc")
+    assert len(scored) == len(ds.accounts)
+    assert (scored["workload"] > 0).all()
+    assert (scored["potential"] >= scored["sales"]).all()
+    assert set(scored["segment"]) <= {"A", "B", "C"}
+    units, paths = write_scored(scored, ds.units, tmp_path)
+    acc = pd.read_csv(paths["accounts_scored"], dtype={"account_id": str, "unit_id": str})
+    for col in ("account_id", "abc_tier", "rfm_segment", "potential", "workload"):
+        assert col in acc.columns
+    assert len(acc) == len(ds.accounts)
+    gpkg = gpd.read_file(paths["units_scored"])
+    assert len(gpkg) == len(ds.units) and gpkg.geometry.notna().all()
+    assert gpkg["potential"].sum() == pytest.approx(scored["potential"].sum())
+    assert gpkg["workload"].sum() == pytest.approx(scored["workload"].sum())
+    assert not list(tmp_path.glob(".*tmp"))  # atomic writes left no temporary files
+    # no output_dir: nothing written
+    assert write_scored(scored, ds.units, "")[1] == {}
+    # deterministic
+    again, _ = score_accounts(ds.accounts, ds.sales, ds.reps, scheme="abc")
+    pd.testing.assert_frame_equal(scored, again)
+
+
+@pytest.mark.filterwarnings("ignore::terrkit.exceptions.DataWarning")
+def test_score_with_rfm_coverage_and_errors(company):
+    ds = company
+    scored, _ = score_accounts(ds.accounts, ds.sales, ds.reps, scheme="rfm")
+    assert set(scored["segment"]) <= set(CoverageModel.default("rfm").segments)
+    with pytest.raises(ValueError, match="valid schemes"):
+        score_accounts(ds.accounts, ds.sales, ds.reps, scheme="abcd")
+    with pytest.raises(ValueError, match="no default coverage"):
+        score_accounts(ds.accounts, ds.sales, ds.reps, scheme="kmeans", segment_params={"k_range": [2]})
+
+
+def test_bundled_coverage_file_matches_the_documented_default():
+    from terrkit.datasets import data_dir
+
+    from_file = load_coverage(data_dir() / "coverage_default.csv")
+    pd.testing.assert_frame_equal(from_file.table, CoverageModel.default("abc").table)
+
+
+def test_workload_by_segment_sums():
+    scored = _two_segments().assign(account_id=["a", "b", "c"])
+    t = workload_by_segment(scored)
+    assert t.loc["X", "accounts"] == 2 and t.loc["X", "calls"] == 4.0
+    assert t["workload_hours"].sum() == pytest.approx(scored["workload"].sum())
