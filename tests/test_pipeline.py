@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -23,4 +24,13 @@ def test_report_on_a_generated_company(small_company_dir, tmp_path):
     assert manifest["data_dir"] == str(small_company_dir.resolve())
     by_state = pd.read_csv(run / "data_summary_by_state.csv")
     assert by_state["accounts"].sum() == 2_000
-    assert set(manifest["deliverables"]) >= {"data_summary_by_state.csv"}
+    assert set(manifest["deliverables"]) >= {
+        "data_summary_by_state.csv",
+        "accounts_scored.csv",
+        "units_scored.gpkg",
+    }
+    scored = pd.read_csv(run / "accounts_scored.csv", dtype={"account_id": str})
+    assert scored["account_id"].is_unique and len(scored) == 2_000
+    assert (scored["potential"] >= scored["sales"] - 1e-6).all()
+    units = gpd.read_file(run / "units_scored.gpkg")
+    assert units["potential"].sum() == pytest.approx(scored["potential"].sum(), rel=1e-9)
