@@ -94,14 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable]]:
     """Subcommands that live next to the feature they drive: name -> (register, handler)."""
-    commands = {}
-    try:
-        from terrkit.design import cli as design_cli
-    except ImportError:  # the design engine is not installed in this build
-        pass
-    else:
-        commands["design"] = (design_cli.add_parser, design_cli.run)
-    return commands
+    from terrkit.design import cli as design_cli
+
+    return {"design": (design_cli.add_parser, design_cli.run)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

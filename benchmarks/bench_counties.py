@@ -1,0 +1,236 @@
+"""Benchmark (issue 3, target 3): contiguous-US counties into 50 balanced, contiguous territories.
+
+For every seeded potential surface (``benchmarks/potential_surfaces.py``) it runs terrkit's heuristic
+(+-2% balance, contiguity on queen adjacency with the islands linked to their nearest county) and GerryChain's
+``recursive_tree_part`` (epsilon 0.05) on the same graph and weights, and prints seconds, max deviation,
+contiguity, fragments and the potential-weighted mean distance to the territory's weighted centroid (planar
+km, EPSG:5070) with the ratio ours / GerryChain (target <= 0.93). A PNG map of the first surface's plan is
+written to ``benchmarks/results/``.
+
+Usage::
+
+    python benchmarks/bench_counties.py [--k 50] [--tol 0.02] [--seed 0] [--surfaces zip_density,metro]
+        [--time-limit 60] [--no-gerrychain]
+
+GerryChain is a benchmark-only dependency (``pip install gerrychain``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from potential_surfaces import (  # noqa: E402
+    SURFACES,
+    county_surfaces,
+    max_deviation,
+    weighted_centroid_distance,
+)
+
+from terrkit.datasets import load_counties, load_zip_points  # noqa: E402
+from terrkit.design.contiguity import count_fragments, territory_graph  # noqa: E402
+from terrkit.design.heuristic import solve_heuristic  # noqa: E402
+from terrkit.design.problem import DesignData  # noqa: E402
+from terrkit.geo import US_ALBERS  # noqa: E402
+
+
+def county_graph(counties) -> tuple[sp.csr_matrix, list[tuple[int, int]]]:
+    """Queen adjacency of the county coverage; every island (piece) linked to its nearest county."""
+    cent = counties.geometry.to_crs(US_ALBERS).centroid
+    xy = np.c_[cent.x, cent.y] / 1000.0
+    try:  # the project's own implementation, when present
+        from terrkit.geo_adjacency import link_islands, queen_adjacency
+
+        adj, links = link_islands(queen_adjacency(counties.geometry), xy)
+        adj = sp.csr_matrix(adj, dtype=float)
+        return adj, [(int(a), int(b)) for a, b in links]
+    except ImportError:
+        pass
+    from scipy.sparse.csgraph import connected_components
+    from shapely import STRtree
+
+    geoms = counties.geometry.to_crs(US_ALBERS).buffer(0).values
+    tree = STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = a != b
+    n = len(geoms)
+    adj = sp.csr_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n))
+    cent = np.c_[
+        counties.geometry.to_crs(US_ALBERS).centroid.x, counties.geometry.to_crs(US_ALBERS).centroid.y
+    ]
+    links = []
+    ncomp, comp = connected_components(adj, directed=False)
+    while ncomp > 1:
+        sizes = np.bincount(comp)
+        main = int(np.argmax(sizes))
+        for c in range(ncomp):
+            if c == main:
+                continue
+            inside = np.flatnonzero(comp == c)
+            outside = np.flatnonzero(comp != c)
+            d = np.hypot(*(cent[inside][:, None, :] - cent[outside][None, :, :]).transpose(2, 0, 1))
+            x, y = np.unravel_index(np.argmin(d), d.shape)
+            links.append((int(inside[x]), int(outside[y])))
+        adj = adj.tolil()
+        for u, v in links:
+            adj[u, v] = adj[v, u] = 1
+        adj = adj.tocsr()
+        ncomp, comp = connected_components(adj, directed=False)
+    adj.data[:] = 1.0
+    return adj, links
+
+
+def make_data(counties, xy, lonlat, adj, pot, k, tol) -> DesignData:
+    n = len(counties)
+    mean = pot.sum() / k
+    return DesignData(
+        ids=counties["unit_id"].to_numpy(),
+        k=k,
+        xy_km=xy,
+        lonlat=lonlat,
+        cost=None,
+        distance_power=1.0,
+        weight=pot,
+        measure_names=["potential"],
+        measures=pot[:, None],
+        lower=np.full((k, 1), (1 - tol) * mean),
+        upper=np.full((k, 1), (1 + tol) * mean),
+        adjacency=adj,
+        contiguous=True,
+        fixed_centers=None,
+        locked=np.full(n, -1),
+        forbidden=np.empty((0, 2), dtype=np.int64),
+    )
+
+
+def run_gerrychain(adj: sp.csr_matrix, pot: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, float]:
+    import networkx as nx
+    from gerrychain import Graph
+    from gerrychain.partition import recursive_tree_part
+
+    g = nx.Graph()
+    n = adj.shape[0]
+    for i in range(n):
+        g.add_node(i, pop=float(pot[i]))
+    coo = sp.triu(adj, 1).tocoo()
+    g.add_edges_from(zip(coo.row.tolist(), coo.col.tolist(), strict=True))
+    graph = Graph.from_networkx(g)
+    t0 = time.perf_counter()
+    parts = recursive_tree_part(graph, range(k), float(pot.sum()) / k, "pop", 0.05, rng=seed)
+    secs = time.perf_counter() - t0
+    labels = np.array([parts[i] for i in range(n)], dtype=np.int64)
+    return labels, secs
+
+
+def save_map(counties, labels, adjacency, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    g = counties.to_crs(US_ALBERS).copy()
+    g["t"] = labels
+    diss = g.dissolve("t")
+    # greedy colouring of the territory graph so that neighbours never share a colour
+    k = int(labels.max()) + 1
+    tg = territory_graph(adjacency, labels, k)
+    colour = np.full(k, -1)
+    for t in np.argsort(-np.diff(tg.indptr), kind="stable"):
+        used = set(colour[tg.indices[tg.indptr[t] : tg.indptr[t + 1]]].tolist())
+        colour[t] = next(c for c in range(20) if c not in used)
+    g["c"] = colour[labels]
+    fig, ax = plt.subplots(figsize=(14, 8.5))
+    cmap = ListedColormap(plt.get_cmap("tab20").colors[: int(colour.max()) + 1])
+    g.plot(column="c", cmap=cmap, ax=ax, linewidth=0.05, edgecolor="white")
+    diss.boundary.plot(ax=ax, color="black", linewidth=0.7)
+    ax.set_axis_off()
+    ax.set_title(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--k", type=int, default=50)
+    ap.add_argument("--tol", type=float, default=0.02)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--surfaces", default=",".join(SURFACES))
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--no-gerrychain", action="store_true")
+    ap.add_argument("--no-map", action="store_true")
+    args = ap.parse_args(argv)
+
+    counties = load_counties()
+    zips = load_zip_points(standard_only=True)
+    proj = counties.geometry.to_crs(US_ALBERS).centroid
+    xy = np.c_[proj.x, proj.y] / 1000.0
+    cen = counties.geometry.representative_point()
+    lonlat = np.c_[cen.x, cen.y]
+    t0 = time.perf_counter()
+    adj, links = county_graph(counties)
+    print(
+        f"graph: {len(counties)} counties, {adj.nnz // 2} edges, {len(links)} island links "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
+    names = tuple(s for s in args.surfaces.split(",") if s)
+    surfaces = county_surfaces(counties, zips, xy, k=args.k, seed=args.seed, names=names)
+    rows = []
+    for idx, (name, pot) in enumerate(surfaces.items()):
+        data = make_data(counties, xy, lonlat, adj, pot, args.k, args.tol)
+        out = solve_heuristic(data, time_limit=args.time_limit, seed=args.seed)
+        ours = weighted_centroid_distance(xy, out.labels, pot)
+        dev = max_deviation(out.labels, pot, args.k)
+        frag = count_fragments(adj, out.labels)
+        line = (
+            f"[{name}] terrkit: {out.seconds:5.1f} s, max dev {dev * 100:.2f}%, "
+            f"contiguous {'yes' if frag == 0 else 'no'}, fragments {frag}, "
+            f"balanced {out.balanced}, dist {ours:.1f} km"
+        )
+        ratio = np.nan
+        if not args.no_gerrychain:
+            try:
+                gl, gs = run_gerrychain(adj, pot, args.k, args.seed)
+            except Exception as exc:  # GerryChain gives up on some tight surfaces
+                gl = None
+                line += f" | GerryChain failed: {type(exc).__name__}: {exc}"
+        if not args.no_gerrychain and gl is not None:
+            gd = weighted_centroid_distance(xy, gl, pot)
+            gdev = max_deviation(gl, pot, args.k)
+            gfrag = count_fragments(adj, gl)
+            ratio = ours / gd
+            line += (
+                f" | GerryChain: {gs:5.1f} s, max dev {gdev * 100:.2f}%, fragments {gfrag}, "
+                f"dist {gd:.1f} km | ratio {ratio:.3f} {'OK' if ratio <= 0.93 else 'MISS'}"
+            )
+        print(line, flush=True)
+        rows.append((name, out.seconds, dev, frag, ours, ratio))
+        if idx == 0 and not args.no_map:
+            path = HERE / "results" / f"counties_{name}_k{args.k}.png"
+            save_map(
+                counties,
+                out.labels,
+                adj,
+                path,
+                f"terrkit: {args.k} territories, {name}, ±{args.tol:.0%}, {ours:.0f} km",
+            )
+            print(f"map: {path}")
+    ok = all(
+        r[1] <= 60 and r[2] <= args.tol + 1e-9 and r[3] == 0 and (np.isnan(r[5]) or r[5] <= 0.93)
+        for r in rows
+    )
+    print("TARGET", "MET" if ok else "NOT MET")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""Pre-solve checks that explain, in business words, why no alignment can satisfy the requirements.
+
+Each check looks at one requirement (or a pair) in isolation, so a problem that passes every check can
+still be infeasible when the requirements interact; the solver then reports it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from terrkit.design.problem import Balance, DesignData
+
+
+def _fmt(x: float) -> str:
+    if abs(x) >= 100 or float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.3g}"
+
+
+def feasibility_issues(
+    data: DesignData, territory_names: list | None = None, balances: list[Balance] | None = None
+) -> list[str]:
+    """Reasons (one sentence each) why ``data`` has no solution; empty when the checks pass.
+
+    Checks
+    ------
+    - more territories than units;
+    - a unit larger than the upper bound of every territory it may join (with the tolerance it needs);
+    - total of a measure outside the sum of the territories' bounds (total capacity too small);
+    - a lock that is also a forbidden pair; a unit forbidden from every territory;
+    - units locked together that already exceed a territory's upper bound;
+    - a fixed center that is locked to or forbidden in another territory;
+    - locks that force more movement than the moved-share cap allows.
+    """
+    names = list(range(data.k)) if territory_names is None else list(territory_names)
+    tol = {b.column: b.tolerance for b in balances or []}
+    ids = data.ids
+    n, k, q = data.n, data.k, data.q
+    out: list[str] = []
+    if k > n:
+        out.append(
+            f"{k} territories were asked for but there are only {n} units; use at most {n} territories"
+        )
+        return out
+    allowed = np.ones((n, k), dtype=bool)
+    if len(data.forbidden):
+        allowed[data.forbidden[:, 0], data.forbidden[:, 1]] = False
+    lk = np.flatnonzero(data.locked >= 0)
+    for i in lk:
+        t = int(data.locked[i])
+        if not allowed[i, t]:
+            out.append(
+                f"unit {ids[i]} is locked to territory {names[t]} but that pair is also forbidden; "
+                f"remove the lock or the forbidden pair"
+            )
+    allowed_eff = allowed.copy()
+    allowed_eff[lk] = False
+    allowed_eff[lk, data.locked[lk]] = True
+    none = np.flatnonzero(~allowed.any(axis=1))
+    if len(none):
+        out.append(
+            f"unit {ids[none[0]]} is forbidden in every territory"
+            + (f" ({len(none) - 1} more such units)" if len(none) > 1 else "")
+        )
+    if data.fixed_centers is not None and data.centers_are_units:
+        for t, c in enumerate(data.fixed_centers):
+            if data.locked[c] >= 0 and data.locked[c] != t:
+                out.append(
+                    f"unit {ids[c]} is the center of territory {names[t]} but is locked to territory "
+                    f"{names[data.locked[c]]}"
+                )
+            elif not allowed[c, t]:
+                out.append(f"unit {ids[c]} is the center of territory {names[t]} but is forbidden there")
+    for j in range(q):
+        name = data.measure_names[j]
+        v = data.measures[:, j]
+        up = data.upper[:, j]
+        lo = data.lower[:, j]
+        target = data.target[:, j] if data.target is not None else np.full(k, np.nan)
+        # a single unit too large for every territory it may join
+        best_up = np.where(allowed_eff, up[None, :], -np.inf).max(axis=1)
+        too_big = np.flatnonzero(v > best_up + 1e-9 * np.maximum(1, np.abs(best_up)))
+        if len(too_big):
+            i = int(too_big[np.argmax(v[too_big])])
+            t = int(np.argmax(np.where(allowed_eff[i], up, -np.inf)))
+            if (
+                name in tol
+                and np.isfinite(target[t])
+                and target[t] > 0
+                and up[t] < target[t] * (1 + tol[name]) * 1.0000001
+            ):
+                need = v[i] / target[t] - 1
+                out.append(
+                    f"unit {ids[i]} has {name} {_fmt(v[i])}, but the +{tol[name]:.0%} upper bound is "
+                    f"{_fmt(up[t])}; raise the tolerance to at least {np.ceil(need * 100):.0f}% "
+                    "or split the unit"
+                    + (f" ({len(too_big) - 1} more units are too large)" if len(too_big) > 1 else "")
+                )
+            else:
+                out.append(
+                    f"unit {ids[i]} has {name} {_fmt(v[i])}, more than the capacity {_fmt(up[t])} of any "
+                    f"territory it may join; raise the capacity to at least {_fmt(v[i])} or split the unit"
+                )
+        total = float(v.sum())
+        if np.isfinite(up).all() and total > up.sum() + 1e-9 * max(1.0, abs(total)):
+            out.append(
+                f"total {name} is {_fmt(total)} but the {k} territories can hold at most {_fmt(up.sum())} "
+                f"together; raise the capacity/tolerance (to at least {_fmt(total / k)} per territory) "
+                "or add "
+                f"territories"
+            )
+        lo_f = np.where(np.isfinite(lo), lo, 0.0)
+        if total < lo_f.sum() - 1e-9 * max(1.0, abs(total)):
+            out.append(
+                f"total {name} is {_fmt(total)} but the territories' lower bounds add up to "
+                f"{_fmt(lo_f.sum())}; lower the targets or use fewer territories"
+            )
+        # locked sets
+        if len(lk):
+            sums = np.zeros(k)
+            np.add.at(sums, data.locked[lk], v[lk])
+            for t in np.flatnonzero(sums > up + 1e-9 * np.maximum(1, np.abs(up))):
+                cnt = int((data.locked == t).sum())
+                out.append(
+                    f"the {cnt} units locked to territory {names[t]} already have {name} "
+                    f"{_fmt(sums[t])}, above "
+                    f"its upper bound {_fmt(up[t])}; unlock some of them or raise the bound"
+                )
+        # tol 0 on integer measures with a target that cannot be met
+        if name in tol and tol[name] == 0 and np.isfinite(lo).all() and np.isfinite(up).all():
+            if (lo > up + 1e-9).any():  # pragma: no cover - guarded by construction
+                out.append(f"exact balance of {name} is impossible; use a small tolerance")
+    if data.current is not None and data.max_moved is not None and len(lk):
+        mu = data.weight if data.moved_measure is None else data.moved_measure
+        has = data.current >= 0
+        forced = has & (data.locked >= 0) & (data.locked != data.current)
+        total = float(mu[has].sum())
+        if total > 0 and mu[forced].sum() > data.max_moved * total + 1e-9:
+            out.append(
+                f"locks move {mu[forced].sum() / total:.1%} of the moved measure, more than the cap of "
+                f"{data.max_moved:.1%}; raise the cap or change the locks"
+            )
+    return out

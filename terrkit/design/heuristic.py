@@ -1,0 +1,464 @@
+"""Heuristic territory design for large instances: LP-guided location-allocation + contiguity-preserving
+local search.
+
+Pipeline (every step seeded and deterministic):
+
+1. **Seed centers**: given centers; the current territories' medoids when realigning; weighted k-means on
+   planar coordinates otherwise (:mod:`terrkit.design.heur_seed`).
+2. **LP-guided location-allocation**: restrict every unit to its ``L`` nearest allowed centers (plus its lock
+   and its current territory), solve the transportation LP with balance rows
+   (:mod:`terrkit.design.heur_lp`), round every unit to its largest share (about ``k`` units are split),
+   move every center to its territory's weighted medoid, and repeat while the objective improves.
+3. **Contiguity**: each territory keeps the piece holding its center (and locked units); every other piece is
+   handed, unit by unit, to the adjacent territory of least cost
+   (:func:`terrkit.design.contiguity.repair_fragments`).
+4. **Local search** (:class:`terrkit.design.local_search.Plan`): balance repair along chains of territories,
+   improving boundary moves and swaps that keep every territory connected and within bounds, medoid center
+   updates; repeated until no improvement or the time limit.
+
+The objective is the p-median one, :math:`\\sum_i w_i d(i, c_{t(i)})^p + \\pi\\,\\#\\text{moved}`. A lower
+bound is returned only when centers are fixed: the transportation LP over all allowed pairs with hard balance
+rows (without contiguity) bounds every feasible plan from below.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from terrkit.design.contiguity import connect_anchor_pieces, count_fragments, repair_fragments
+from terrkit.design.heur_lp import IncrementalTransportLP, solve_transport_lp
+from terrkit.design.heur_seed import (
+    allowed_pairs,
+    effective_locks,
+    initial_centers,
+    medoid_centers,
+    planar_xy,
+)
+from terrkit.design.local_search import Plan
+
+__all__ = ["HeuristicOutcome", "solve_heuristic"]
+
+log = logging.getLogger(__name__)
+
+#: Share of the balance band (on each side) kept free in the assignment LP for the later repairs.
+LP_MARGIN = 0.15
+#: Location-allocation stops when an LP / center-update round gains less than this share of the objective.
+LA_MIN_GAIN = 2e-4
+
+METHOD = "LP-guided location-allocation + contiguity-preserving local search"
+
+
+@dataclass
+class HeuristicOutcome:
+    """Result of :func:`solve_heuristic`.
+
+    Attributes
+    ----------
+    labels : numpy.ndarray
+        ``(n,)`` territory index ``0..k-1`` of every unit.
+    centers : numpy.ndarray
+        ``(k,)`` candidate (unit) index of every territory's center.
+    lower_bound : float or None
+        A valid lower bound on the objective (fixed centers only), else None.
+    method : str
+        How the plan was produced.
+    seconds : float
+        Wall-clock time.
+    balanced : bool
+        Every measure of every territory within its bounds.
+    contiguous : bool
+        Every territory connected in the adjacency graph (False when no graph is given).
+    objective : float
+        :math:`\\sum_i w_i\\,\\mathrm{cost}(i, c_{t(i)}) + \\pi\\,\\#\\text{moved}` of the plan.
+    moved_share : float or None
+        Moved share of the moved measure when a current plan is given.
+    fragments : int
+        Surplus connected pieces over all territories (0 when contiguous; -1 without a graph).
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    lower_bound: float | None
+    method: str
+    seconds: float
+    balanced: bool
+    contiguous: bool
+    objective: float = float("nan")
+    moved_share: float | None = None
+    fragments: int = -1
+
+
+def _slack_penalty(cost_scale: float, measures: np.ndarray) -> np.ndarray:
+    q = measures.shape[1]
+    pen = np.ones(q)
+    for r in range(q):
+        pos = np.abs(measures[:, r])
+        pos = pos[pos > 0]
+        pen[r] = 10.0 * cost_scale / (float(np.median(pos)) if len(pos) else 1.0)
+    return np.maximum(pen, 1e-6)
+
+
+def _full_costs(data, centers, allowed, cur, pen, rows=None):
+    n, k = data.n, data.k
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    w = np.asarray(data.weight, dtype=float)[rows]
+    c = data.unit_cost(rows[:, None], centers[None, :]) * w[:, None]
+    if cur is not None:
+        cur = cur[rows]
+    if pen and cur is not None:
+        c = c + pen * ((cur[:, None] >= 0) & (np.arange(k)[None, :] != cur[:, None]))
+    return np.where(allowed, c, np.inf)
+
+
+def _pair_list(data, centers, allowed, L, locks, cur, pen, xy):
+    """Candidate pairs and their costs.
+
+    Every unit gets its ``L`` cheapest allowed territories (found with a k-d tree on planar coordinates when
+    the unit has no forbidden pair, from its full cost row otherwise), plus its current territory; center
+    units and locked units keep only their own territory.
+    """
+    n, k = data.n, data.k
+    L = min(L, k)
+    restricted = ~allowed.all(axis=1)
+    if xy is not None and data.cost is None:
+        from scipy.spatial import cKDTree
+
+        near = cKDTree(xy[centers]).query(xy, k=L)[1].reshape(n, L)
+        rows = np.flatnonzero(restricted)
+        if len(rows):
+            Cr = _full_costs(data, centers, allowed[rows], None, 0.0, rows)
+            near[rows] = np.argpartition(Cr, L - 1, axis=1)[:, :L] if L < k else np.arange(k)
+    else:
+        C = _full_costs(data, centers, allowed, None, 0.0)
+        near = np.argpartition(C, L - 1, axis=1)[:, :L] if L < k else np.tile(np.arange(k), (n, 1))
+    i = np.repeat(np.arange(n), near.shape[1])
+    t = near.ravel()
+    if cur is not None:
+        has = cur >= 0
+        i = np.r_[i, np.flatnonzero(has)]
+        t = np.r_[t, cur[has]]
+    pin = locks.copy()
+    if data.m == data.n:
+        pin[centers] = np.arange(k)
+    keep = allowed[i, t] & ((pin[i] < 0) | (pin[i] == t))
+    i, t = i[keep], t[keep]
+    pi = np.flatnonzero(pin >= 0)
+    i, t = np.r_[i, pi], np.r_[t, pin[pi]]
+    key = np.unique(i * k + t)
+    i, t = key // k, key % k
+    missing = np.setdiff1d(np.arange(n), i)
+    if len(missing):  # every unit needs a pair: its cheapest allowed territory
+        Cm = _full_costs(data, centers, allowed[missing], None, 0.0, missing)
+        i = np.r_[i, missing]
+        t = np.r_[t, np.argmin(Cm, axis=1)]
+    w = np.asarray(data.weight, dtype=float)
+    c = w[i] * data.unit_cost(i, centers[t])
+    if pen and cur is not None:
+        c = c + pen * ((cur[i] >= 0) & (cur[i] != t))
+    return i, t, c
+
+
+def _round(i: np.ndarray, t: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
+    order = np.lexsort((-x, i))
+    i, t = i[order], t[order]
+    head = np.r_[True, i[1:] != i[:-1]]
+    labels = np.full(n, -1, dtype=np.int64)
+    labels[i[head]] = t[head]
+    return labels
+
+
+def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
+    """Alternate the transportation LP and medoid center updates; returns labels, centers, objective."""
+    n, k = data.n, data.k
+    pen = float(data.move_penalty or 0.0) if cur is not None else 0.0
+    M = np.asarray(data.measures, dtype=float).reshape(n, -1)
+    mm = data.moved_measure if data.moved_measure is not None else data.weight
+    # a slightly narrower band in the LP leaves room for rounding and contiguity repair
+    lo = np.asarray(data.lower, dtype=float).reshape(k, -1)
+    hi = np.asarray(data.upper, dtype=float).reshape(k, -1)
+    both = np.isfinite(lo) & np.isfinite(hi)
+    width = np.where(both, hi - lo, 0.0)
+    lo = np.where(both, lo + LP_MARGIN * width, lo)
+    hi = np.where(both, hi - LP_MARGIN * width, hi)
+    best = None
+    L = L0
+    prev_slack = np.inf
+    w = np.asarray(data.weight, dtype=float)
+    lp = None
+    for _ in range(40):
+        i, t, c = _pair_list(data, centers, allowed, L, locks, cur, pen, xy)
+        if lp is None:
+            penalty = _slack_penalty(float(c.max(initial=0.0)) + 1e-9, M)
+            lp = IncrementalTransportLP(
+                n,
+                k,
+                M,
+                lo,
+                hi,
+                penalty,
+                moved_measure=np.asarray(mm, dtype=float),
+                current=cur,
+                max_moved=data.max_moved if cur is not None else None,
+            )
+        pinned = locks.copy()
+        if data.m == data.n:
+            pinned[centers] = np.arange(k)
+
+        def cost_fn(u, tt, centers=centers):
+            cc = w[u] * data.unit_cost(u, centers[tt])
+            if pen and cur is not None:
+                cc = cc + pen * ((cur[u] >= 0) & (cur[u] != tt))
+            return cc
+
+        left = deadline - time.perf_counter()
+        res = lp.solve(i, t, cost_fn, pinned, time_limit=max(left, 1.0))
+        if res.x is None:
+            if best is None:
+                labels = _round(i, t, -c, n)
+                if data.m == data.n:
+                    labels[centers] = np.arange(k)
+                best = (labels, centers.copy(), np.inf)
+            break
+        labels = _round(lp.unit, lp.terr, res.x, n)
+        obj = float(res.objective)
+        log.debug(
+            "LP: %d columns (L=%d), objective %.6g, slack %.3g, %.2f s left",
+            len(lp.unit),
+            L,
+            obj,
+            res.slack,
+            left,
+        )
+        stalled = res.slack > 1e-9 and res.slack >= 0.8 * prev_slack
+        prev_slack = res.slack
+        converged = best is not None and res.slack <= 1e-9 and obj > best[2] * (1 - LA_MIN_GAIN)
+        if best is None or obj < best[2] - 1e-9 * abs(best[2]):
+            best = (labels, centers.copy(), obj)
+        elif not (res.slack > 1e-9 and L < k):
+            break
+        if converged:
+            break
+        if time.perf_counter() > deadline:
+            break
+        if stalled and L < k:
+            L = min(k, 2 * L)  # the restricted pairs cannot balance: widen them
+        new = medoid_centers(data, labels, centers, xy)
+        if np.array_equal(new, centers):
+            if res.slack > 1e-9 and L < k:
+                L = min(k, 2 * L)
+                continue
+            break
+        centers = new
+    return best
+
+
+def _lower_bound(data, allowed, cur, deadline) -> float | None:
+    """Transportation LP over all allowed pairs with hard balance (fixed centers only)."""
+    if data.fixed_centers is None or data.n * data.k > 2_000_000:
+        return None
+    left = deadline - time.perf_counter()
+    if left < 1.0:
+        return None
+    pen = float(data.move_penalty or 0.0) if cur is not None else 0.0
+    C = _full_costs(data, np.asarray(data.fixed_centers, dtype=np.int64), allowed, cur, pen)
+    i, t = np.nonzero(allowed)
+    mm = data.moved_measure if data.moved_measure is not None else data.weight
+    res = solve_transport_lp(
+        i,
+        t,
+        C[i, t],
+        data.n,
+        data.k,
+        np.asarray(data.measures, dtype=float).reshape(data.n, -1),
+        data.lower,
+        data.upper,
+        soft=False,
+        moved_measure=np.asarray(mm, dtype=float),
+        current=cur,
+        max_moved=data.max_moved if cur is not None else None,
+        time_limit=left,
+    )
+    if res.status != "optimal" or res.objective is None:
+        return None
+    return float(res.objective)
+
+
+def _single_start(data, seed, t0, deadline, xy, allowed, locks, cur) -> Plan:
+    """One start: seed centers, location-allocation, contiguity repair, local search."""
+    n, k = data.n, data.k
+    start = time.perf_counter()
+    centers = initial_centers(data, xy, allowed, seed)
+
+    # 1-2: LP-guided location-allocation (at most ~40% of the remaining budget)
+    la_deadline = start + 0.4 * (deadline - start)
+    labels, centers, la_obj = _location_allocation(data, centers, allowed, locks, cur, xy, la_deadline, L0=8)
+    log.info("seed %d: location-allocation %.2f s, objective %.6g", seed, time.perf_counter() - t0, la_obj)
+
+    # 3: contiguity
+    enforce = bool(data.contiguous and data.adjacency is not None)
+    if enforce:
+        anchors = []
+        for t in range(k):
+            a = np.flatnonzero(locks == t)
+            if data.m == data.n:
+                a = np.r_[centers[t], a]
+            anchors.append(a.astype(np.int64))
+        w = np.asarray(data.weight, dtype=float)
+
+        def cost_fn(i, t):
+            return w[i] * data.unit_cost(i, centers[t])
+
+        labels, released = repair_fragments(data.adjacency, labels, k, anchors, cost_fn, forbidden=~allowed)
+        if any(len(a) > 1 for a in anchors):  # locked units in several pieces: join them by paths
+            blocked = locks >= 0
+            if data.m == data.n:
+                blocked[centers] = True
+            for _ in range(3):
+                if count_fragments(data.adjacency, labels) == 0:
+                    break
+                labels = connect_anchor_pieces(data.adjacency, labels, anchors, blocked)
+                labels, _r = repair_fragments(data.adjacency, labels, k, anchors, cost_fn, forbidden=~allowed)
+        log.info(
+            "seed %d: contiguity repair %.2f s, %d units re-attached",
+            seed,
+            time.perf_counter() - t0,
+            released,
+        )
+
+    # 4: local search
+    cand = None
+    if not enforce:
+        C = _full_costs(data, centers, allowed, cur, 0.0)
+        Lc = min(k, 8)
+        cand = np.argpartition(C, Lc - 1, axis=1)[:, :Lc] if Lc < k else np.tile(np.arange(k), (n, 1))
+    plan = Plan(data, labels, centers, allowed, cand=cand)
+    plan.locked = locks >= 0
+    plan.xy = xy
+    stale = 0
+    for round_no in range(50):
+        if time.perf_counter() > deadline:
+            break
+        obj_start = plan.objective()
+        plan.use_mip = False  # the region MIP is kept for the end
+        ok = plan.repair_balance(min(deadline, time.perf_counter() + max(2.0, 0.1 * (deadline - start))))
+        plan.use_mip = True
+        obj0 = plan.objective()
+        g1 = plan.improve_moves(deadline)
+        g2 = plan.improve_swaps(deadline)
+        moved_centers = plan.update_centers(xy)
+        log.info(
+            "seed %d round %d: %.2f s, balanced %s (max violation %.3g), moves -%.4g, swaps -%.4g, "
+            "objective %.6g%s",
+            seed,
+            round_no,
+            time.perf_counter() - t0,
+            ok,
+            plan.violation().max(initial=0),
+            g1,
+            g2,
+            plan.objective(),
+            ", centers moved" if moved_centers else "",
+        )
+        gain = obj_start - plan.objective()
+        stale = stale + 1 if gain <= 1e-7 * max(abs(obj0), 1.0) else 0
+        if stale >= 2 or (stale and not moved_centers):
+            break
+    if plan.violation().max(initial=0.0) > 1e-9:
+        # tight spots: shake and repair for most of what is left, then the region MIP
+        left = deadline - time.perf_counter()
+        plan.perturb_and_repair(time.perf_counter() + 0.6 * left, seed=seed)
+        plan.repair_balance(max(deadline, time.perf_counter() + 2.0))
+    return plan
+
+
+def _quality(plan: Plan, adjacency) -> tuple[bool, int, float]:
+    frag = count_fragments(adjacency, plan.labels) if adjacency is not None else 0
+    return (bool(plan.violation().max(initial=0.0) > 1e-9), frag, plan.objective())
+
+
+def solve_heuristic(
+    data,
+    *,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    solver: str = "highs",
+    starts: int | None = None,
+) -> HeuristicOutcome:
+    """Design territories with LP-guided location-allocation and contiguity-preserving local search.
+
+    Parameters
+    ----------
+    data : DesignData
+        The problem in array form (:class:`terrkit.design.problem.DesignData`).
+    time_limit : float, default 60
+        Wall-clock budget in seconds (the best plan found so far is returned when it runs out).
+    seed : int, default 0
+        Seed of the k-means seeding; the same inputs and seed give the same plan (as long as the time
+        limit does not cut a start short).
+    solver : str, default "highs"
+        Accepted for interface symmetry; the LPs are always solved with HiGHS (highspy) for speed.
+    starts : int, optional
+        Number of independent starts (seeds ``seed, seed+1, ...``); the best plan is kept (balanced first,
+        then fewest fragments, then lowest objective). Default: 4 up to 5,000 units, else 1. A start is
+        skipped when the remaining time is unlikely to be enough for it.
+
+    Returns
+    -------
+    HeuristicOutcome
+        Labels, centers, flags for balance and contiguity as achieved (never assumed), and the method.
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + float(time_limit)
+    n = data.n
+    xy = planar_xy(data)
+    allowed = allowed_pairs(data)
+    locks = effective_locks(data)
+    cur = None if data.current is None else np.asarray(data.current, dtype=np.int64)
+    if starts is None:
+        starts = 4 if n <= 5000 else 1
+    best, best_q = None, None
+    durations = []
+    for s in range(max(1, int(starts))):
+        left = deadline - time.perf_counter()
+        if s > 0 and left < 1.5 * max(durations):
+            break
+        ts = time.perf_counter()
+        # every start gets an equal share of what is left, the last one everything
+        share = left / (int(starts) - s) if s < int(starts) - 1 else left
+        plan = _single_start(
+            data, seed + s, t0, min(deadline, ts + max(share, 0.6 * left)), xy, allowed, locks, cur
+        )
+        durations.append(time.perf_counter() - ts)
+        qual = _quality(plan, data.adjacency)
+        log.info("start %d (seed %d): %.2f s, quality %s", s, seed + s, durations[-1], qual)
+        if best is None or qual < best_q:
+            best, best_q = plan, qual
+    plan = best
+
+    lb = _lower_bound(data, allowed, cur, deadline)
+    labels = plan.labels.copy()
+    frag = count_fragments(data.adjacency, labels) if data.adjacency is not None else -1
+    T = plan.T
+    balanced = bool(
+        plan.q == 0 or ((T >= plan.L - 1e-9 * plan.scale).all() and (T <= plan.U + 1e-9 * plan.scale).all())
+    )
+    moved_share = None
+    if cur is not None:
+        base = float(plan.mm[cur >= 0].sum())
+        moved_share = plan.moved_total / base if base > 0 else 0.0
+    return HeuristicOutcome(
+        labels=labels,
+        centers=plan.centers.copy(),
+        lower_bound=lb,
+        method=METHOD + (f" (best of {len(durations)} starts)" if len(durations) > 1 else ""),
+        seconds=time.perf_counter() - t0,
+        balanced=balanced,
+        contiguous=bool(data.adjacency is not None and frag == 0),
+        objective=plan.objective(),
+        moved_share=moved_share,
+        fragments=frag,
+    )

@@ -1,0 +1,154 @@
+"""Adjacency between geographic units: queen contiguity for polygons, Delaunay edges for points.
+
+Islands (units or groups of units with no neighbour in the rest of the graph) are linked to the
+nearest unit of the largest component, and the added links are reported, so that a contiguity
+requirement can always be met.
+"""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import Delaunay, cKDTree
+
+from terrkit.exceptions import DataValidationError
+from terrkit.geo import US_ALBERS
+
+
+def _symmetric(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    a = ((a + a.T) > 0).astype(np.int8)
+    return sp.csr_matrix(a)
+
+
+def queen_adjacency(geometry: gpd.GeoSeries) -> sp.csr_matrix:
+    """Queen contiguity: two polygons are neighbours when they share at least a point.
+
+    Uses a shapely STRtree ``intersects`` query on the coverage (neighbours in a clean coverage
+    share borders or corners, so ``intersects`` is exactly queen contiguity).
+    """
+    geoms = np.asarray(geometry.values)
+    tree = gpd.GeoSeries(geoms).sindex
+    left, right = tree.query(geoms, predicate="intersects")
+    return _symmetric(np.asarray(left), np.asarray(right), len(geoms))
+
+
+def delaunay_adjacency(xy: np.ndarray) -> sp.csr_matrix:
+    """Edges of the Delaunay triangulation of planar points (duplicate points are linked to each other)."""
+    xy = np.asarray(xy, dtype=float)
+    n = len(xy)
+    if n < 2:
+        return sp.csr_matrix((n, n), dtype=np.int8)
+    uniq, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    rows_l, cols_l = [], []
+    centred = uniq - uniq.mean(axis=0)
+    collinear = (
+        len(uniq) < 3 or np.linalg.matrix_rank(centred, tol=1e-9 * max(1.0, np.abs(centred).max())) < 2
+    )
+    if collinear:  # points on a line: link neighbours along it
+        order = np.argsort(centred @ np.linalg.svd(centred, full_matrices=False)[2][0])
+        rows_l.append(first[order[:-1]])
+        cols_l.append(first[order[1:]])
+    elif len(uniq) >= 4:
+        tri = Delaunay(uniq)
+        s = tri.simplices
+        e = np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
+        rows_l.append(first[e[:, 0]])
+        cols_l.append(first[e[:, 1]])
+    else:
+        r, c = np.triu_indices(len(uniq), 1)
+        rows_l.append(first[r])
+        cols_l.append(first[c])
+    dup = np.flatnonzero(first[inverse] != np.arange(n))
+    rows_l.append(dup)
+    cols_l.append(first[inverse[dup]])
+    return _symmetric(np.concatenate(rows_l), np.concatenate(cols_l), n)
+
+
+def link_islands(adjacency: sp.csr_matrix, xy: np.ndarray) -> tuple[sp.csr_matrix, list[tuple[int, int]]]:
+    """Connect every component to the rest of the graph by its shortest link (nearest pair of units).
+
+    Components are merged one at a time, smallest first, each to its nearest unit outside itself.
+
+    Returns
+    -------
+    adjacency : scipy.sparse.csr_matrix
+        The connected adjacency.
+    links : list of (int, int)
+        Added links as unit index pairs.
+    """
+    adj = sp.lil_matrix(adjacency)
+    xy = np.asarray(xy, dtype=float)
+    n = len(xy)
+    links: list[tuple[int, int]] = []
+    while True:
+        ncomp, comp = connected_components(sp.csr_matrix(adj), directed=False)
+        if ncomp <= 1:
+            break
+        sizes = np.bincount(comp)
+        c = int(np.argmin(sizes))
+        inside = np.flatnonzero(comp == c)
+        outside = np.flatnonzero(comp != c)
+        tree = cKDTree(xy[outside])
+        d, j = tree.query(xy[inside])
+        a = int(inside[int(np.argmin(d))])
+        b = int(outside[int(j[int(np.argmin(d))])])
+        adj[a, b] = 1
+        adj[b, a] = 1
+        links.append((a, b))
+        if len(links) > n:  # pragma: no cover - safety
+            break
+    return sp.csr_matrix(adj, dtype=np.int8), links
+
+
+def read_edges(path: str | os.PathLike, ids: np.ndarray) -> sp.csr_matrix:
+    """Read an adjacency CSV with two id columns (the first two columns) into a symmetric matrix.
+
+    Raises
+    ------
+    DataValidationError
+        Unreadable file, fewer than two columns, or an id that is not a unit.
+    """
+    name = os.fspath(path)
+    try:
+        edges = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataValidationError(name, f"cannot read the edges file ({exc})") from exc
+    if edges.shape[1] < 2:
+        raise DataValidationError(name, "an edges file needs two id columns (from, to)")
+    return edges_to_adjacency(edges.iloc[:, 0], edges.iloc[:, 1], ids, name)
+
+
+def edges_to_adjacency(a: pd.Series, b: pd.Series, ids: np.ndarray, name: str = "edges") -> sp.csr_matrix:
+    """Symmetric adjacency from two aligned id columns."""
+    index = pd.Index([str(x) for x in ids])
+    ia = index.get_indexer(a.astype(str).str.strip())
+    ib = index.get_indexer(b.astype(str).str.strip())
+    bad = np.flatnonzero((ia < 0) | (ib < 0))
+    if len(bad):
+        r = int(bad[0])
+        col = a.name if ia[r] < 0 else b.name
+        val = a.iloc[r] if ia[r] < 0 else b.iloc[r]
+        raise DataValidationError(
+            name, "id is not one of the units", column=str(col), row=r + 2, value=val, more=len(bad) - 1
+        )
+    return _symmetric(ia, ib, len(ids))
+
+
+def unit_adjacency(units: gpd.GeoDataFrame) -> sp.csr_matrix:
+    """Queen contiguity for polygon units, Delaunay edges (on EPSG:5070 coordinates) for point units."""
+    kinds = set(units.geometry.geom_type.dropna().unique())
+    if kinds <= {"Point"}:
+        g = units.geometry
+        if units.crs is not None and units.crs.is_geographic:
+            g = g.to_crs(US_ALBERS)
+        return delaunay_adjacency(np.column_stack([g.x, g.y]))
+    return queen_adjacency(units.geometry)

@@ -1,0 +1,69 @@
+"""Adjacency: queen contiguity, Delaunay edges, island links, edge files."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from terrkit.exceptions import DataValidationError
+from terrkit.geo_adjacency import (
+    delaunay_adjacency,
+    link_islands,
+    queen_adjacency,
+    read_edges,
+    unit_adjacency,
+)
+
+
+def test_queen_includes_corners():
+    cells = gpd.GeoSeries(
+        [box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2), box(1, 1, 2, 2), box(5, 5, 6, 6)]
+    )
+    a = queen_adjacency(cells).toarray()
+    assert a[0, 3] == 1 and a[1, 2] == 1  # diagonal neighbours (queen)
+    assert a[0].sum() == 3 and a[4].sum() == 0
+    assert (a == a.T).all() and np.diag(a).sum() == 0
+
+
+def test_delaunay_square_and_line_and_duplicates():
+    sq = np.array([[0, 0], [1, 0], [0, 1], [1.1, 1.05]])
+    a = delaunay_adjacency(sq)
+    assert a.nnz == 2 * 5  # 4 sides + 1 diagonal
+    line = np.column_stack([np.arange(5.0), np.zeros(5)])
+    b = delaunay_adjacency(line).toarray()
+    assert b.sum() == 8 and b[0, 1] == 1 and b[0, 2] == 0
+    dup = np.array([[0, 0], [0, 0], [1, 0], [0, 1], [1, 1]])
+    c = delaunay_adjacency(dup).toarray()
+    assert c[0, 1] == 1
+
+
+def test_islands_linked_to_nearest_unit():
+    cells = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 0, 6, 1)])
+    a = unit_adjacency(cells)
+    xy = np.array([[0.5, 0.5], [1.5, 0.5], [5.5, 0.5]])
+    linked, links = link_islands(a, xy)
+    assert links == [(2, 1)]
+    assert linked[1, 2] == 1 and linked[2, 1] == 1
+
+
+def test_read_edges(tmp_path):
+    p = tmp_path / "e.csv"
+    pd.DataFrame({"a": ["x", "y"], "b": ["y", "z"]}).to_csv(p, index=False)
+    a = read_edges(p, np.array(["x", "y", "z"])).toarray()
+    assert a.sum() == 4 and a[0, 1] == a[1, 0] == 1
+    pd.DataFrame({"a": ["x", "q"], "b": ["y", "z"]}).to_csv(p, index=False)
+    with pytest.raises(DataValidationError, match="'q'"):
+        read_edges(p, np.array(["x", "y", "z"]))
+
+
+def test_bundled_counties_are_one_component_after_links():
+    from terrkit.datasets import load_counties
+
+    counties = load_counties()
+    a = unit_adjacency(counties)
+    assert a.shape == (len(counties), len(counties))
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    assert np.median(deg) >= 5  # counties have about six queen neighbours

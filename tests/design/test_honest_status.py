@@ -1,0 +1,75 @@
+"""A plan that breaks a requirement is never reported as feasible, whatever produced it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from terrkit.design import TerritoryDesignProblem
+from terrkit.design.result import requirement_violations
+from terrkit.exceptions import InfeasibleError
+
+
+def _impossible_path() -> TerritoryDesignProblem:
+    """Five units on a line with integer weights summing to 9: no half holds 4.5 +- 5%."""
+    ids = ["a", "b", "c", "d", "e"]
+    return TerritoryDesignProblem.from_arrays(
+        ids,
+        2,
+        xy=np.column_stack([np.arange(5.0), np.zeros(5)]),
+        measures={"load": [3.0, 1.0, 1.0, 1.0, 3.0]},
+        balance={"load": 0.05},
+        adjacency=[("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")],
+        contiguous=True,
+    )
+
+
+def test_exact_model_proves_infeasibility():
+    with pytest.raises(InfeasibleError, match="no alignment satisfies all requirements"):
+        _impossible_path().solve(method="exact", time_limit=10)
+
+
+def test_heuristic_answer_that_breaks_balance_is_flagged():
+    result = _impossible_path().solve(method="heuristic", time_limit=5)
+    assert result.status == "requirements_not_met"
+    assert result.violations and all("load" in v or "contiguous" in v for v in result.violations)
+    assert result.summary_dict()["violations"] == result.violations
+    assert result.labels.notna().all() and len(result.labels) == 5, "the best plan found is still returned"
+
+
+def test_violations_are_worded_per_requirement():
+    problem = _impossible_path()
+    data = problem.data
+    names = list(problem.territory_names)
+    labels = np.array([0, 1, 0, 1, 1])  # 4 vs 5: unbalanced, both territories in pieces
+    found = requirement_violations(data, labels, names)
+    assert any("above its upper bound" in v for v in found)
+    assert any("below its lower bound" in v for v in found)
+    assert any("not contiguous: 2 detached" in v for v in found)  # {a, c} and {b | d, e}
+    assert requirement_violations(data, np.array([0, 0, 1, 1, 1]), names) == [
+        f"territory {names[1]} has load 5 above its upper bound 4.725",
+        f"territory {names[0]} has load 4 below its lower bound 4.275",
+    ]
+
+
+def test_cli_infeasible_design_is_one_line_and_writes_nothing(tmp_path):
+    units = tmp_path / "units.csv"
+    pd.DataFrame({"id": list("abcde"), "x": range(5), "y": [0] * 5, "load": [3, 1, 1, 1, 3]}).to_csv(
+        units, index=False
+    )
+    edges = tmp_path / "edges.csv"
+    pd.DataFrame({"a": list("abcd"), "b": list("bcde")}).to_csv(edges, index=False)
+    out = tmp_path / "plan.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "terrkit.cli", "design", str(units), "--id", "id", "--territories", "2",
+         "--balance", "load:0.05", "--contiguous", "--edges", str(edges), "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "no alignment satisfies all requirements" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
