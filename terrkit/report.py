@@ -115,6 +115,13 @@ def load_config(path: str | os.PathLike | None) -> ReportConfig:
 def resolve_parameters(config: ReportConfig, notebooks: list[Path]) -> dict[str, dict[str, Any]]:
     """Parameters for each notebook; raises :class:`ConfigError` on anything unknown or mistyped."""
     declared = {nb.stem: declared_parameters(nb) for nb in notebooks}
+    for stem, params in declared.items():
+        missing = [name for name in RUNNER_PARAMETERS if name not in params]
+        if missing:
+            raise ConfigError(
+                f"notebook {stem} does not declare {', '.join(missing)} in its cell tagged 'parameters' "
+                "(papermill skips a line with more than one '=', e.g. in its comment)"
+            )
     everything = sorted({name for params in declared.values() for name in params} - set(RUNNER_PARAMETERS))
     for name in list(config.parameters) + [p for v in config.notebooks.values() for p in v]:
         if name in RUNNER_PARAMETERS:

@@ -76,6 +76,12 @@ def test_bad_configuration_is_an_error(tiny_pipeline, tmp_path, text, message):
         resolve_parameters(load_config(_config(tmp_path, text)), discover_notebooks(tiny_pipeline))
 
 
+def test_notebook_without_runner_parameters_is_refused(tiny_pipeline):
+    _notebook(tiny_pipeline, "20_third", 'data_dir: str = ""  # folder; empty = bundled sample', "pass")
+    with pytest.raises(ConfigError, match="20_third does not declare data_dir, output_dir"):
+        resolve_parameters(load_config(None), discover_notebooks(tiny_pipeline))
+
+
 def test_complete_run_has_notebooks_html_and_deliverables(tiny_pipeline, tmp_path, sample_dir):
     lines: list[str] = []
     config = _config(tmp_path, "parameters:\n  scale: 3\n")
