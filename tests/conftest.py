@@ -37,3 +37,25 @@ def company_copy(small_company_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "copy"
     shutil.copytree(small_company_dir, target)
     return target
+
+
+#: Report parameters that keep the end-to-end run short; the notebooks' defaults are for real use.
+FAST_REPORT_CONFIG = """\
+notebooks:
+  40_territory_design:
+    time_limit: 10.0
+  60_realignment:
+    disruption_caps: '0.1, 1.0'
+    time_limit: 2.0
+"""
+
+
+@pytest.fixture(scope="session")
+def generated_report(small_company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``terrkit report --data DIR`` run of every notebook on the small generated company."""
+    from terrkit.report import run_report
+
+    folder = tmp_path_factory.mktemp("report")
+    config = folder / "fast.yaml"
+    config.write_text(FAST_REPORT_CONFIG)
+    return run_report(config=config, data=small_company_dir, out=folder / "run")

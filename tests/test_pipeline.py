@@ -8,12 +8,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from terrkit.report import discover_notebooks, run_report
+from terrkit.report import discover_notebooks
 
 
 @pytest.mark.slow
-def test_report_on_a_generated_company(small_company_dir, tmp_path):
-    run = run_report(data=small_company_dir, out=tmp_path / "run")
+def test_report_on_a_generated_company(small_company_dir, generated_report):
+    run = generated_report
     notebooks = [nb.stem for nb in discover_notebooks()]
     for stem in notebooks:
         assert (run / f"{stem}.ipynb").stat().st_size > 0

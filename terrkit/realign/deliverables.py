@@ -1,0 +1,214 @@
+"""A realignment plan and the files a report run delivers.
+
+Files (written into ``output_dir``, all or none; see :func:`write_realignment`):
+
+``alignment.csv``
+    ``unit_id, territory_id, rep_id``: every unit exactly once.
+``account_assignments.csv``
+    ``account_id, old_rep_id, new_rep_id, territory_id``: every account once.
+``changes.csv``
+    ``account_id, from_rep_id, to_rep_id, revenue``: exactly the accounts whose rep differs in
+    ``account_assignments.csv``; revenue is the account's sales in the review period.
+``territory_summary.csv``
+    One row per proposed territory with every KPI, balance deviation and compactness figure of the
+    performance review (:func:`terrkit.review.pipeline.review_alignment`), plus the accounts and
+    revenue that come to it from another rep.
+``rep_movement.csv``
+    Accounts and revenue gained and lost per rep.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from terrkit.exceptions import TerrkitError
+from terrkit.io import atomic_path
+from terrkit.realign.moves import (
+    VACANT,
+    account_assignments,
+    assign_reps,
+    change_list,
+    movement_summary,
+    proposal_alignment,
+    rep_movement,
+)
+from terrkit.review.periods import ReviewPeriod
+from terrkit.review.pipeline import Review, review_alignment
+
+#: File names of the deliverables, in writing order.
+FILES = (
+    "alignment.csv",
+    "account_assignments.csv",
+    "changes.csv",
+    "territory_summary.csv",
+    "rep_movement.csv",
+)
+
+
+@dataclass
+class Realignment:
+    """A proposal compared with the current alignment.
+
+    Attributes
+    ----------
+    alignment : pandas.DataFrame
+        Proposed ``unit_id, territory_id, rep_id``.
+    rep_map : pandas.DataFrame
+        Proposed territory label -> territory id and rep (:func:`assign_reps`).
+    assignments, changes, movement : pandas.DataFrame
+        :func:`account_assignments`, :func:`change_list`, :func:`rep_movement`.
+    summary : dict
+        :func:`movement_summary`.
+    review : Review or None
+        The performance review of the proposal (accounts credited to their new rep).
+    territory_summary : pandas.DataFrame
+        One row per proposed territory (the ``territory_summary.csv`` table).
+    """
+
+    alignment: pd.DataFrame
+    rep_map: pd.DataFrame
+    assignments: pd.DataFrame
+    changes: pd.DataFrame
+    movement: pd.DataFrame
+    summary: dict[str, float]
+    review: Review | None
+    territory_summary: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The deliverable tables by file name."""
+        return {
+            "alignment.csv": self.alignment,
+            "account_assignments.csv": self.assignments,
+            "changes.csv": self.changes,
+            "territory_summary.csv": self.territory_summary,
+            "rep_movement.csv": self.movement.reset_index(),
+        }
+
+
+def plan_realignment(
+    accounts: pd.DataFrame,
+    sales: pd.DataFrame,
+    reps: pd.DataFrame,
+    current_alignment: pd.DataFrame,
+    proposed: pd.Series,
+    period: ReviewPeriod,
+    *,
+    units: gpd.GeoDataFrame | None = None,
+    scores: pd.DataFrame | None = None,
+    keep_exceptions: bool = True,
+    shapes: bool = True,
+) -> Realignment:
+    """Turn a proposal (territory label per unit) into a complete realignment.
+
+    Revenue is each account's net sales in ``period`` (the review period, by default the last full
+    year).
+
+    Parameters
+    ----------
+    proposed : pandas.Series
+        Proposed territory label per unit, indexed by ``unit_id`` (every unit once).
+    scores : pandas.DataFrame, optional
+        Potential/workload/segment per account for the territory summary
+        (:func:`terrkit.review.pipeline.score_accounts_for_review`). Workload keeps the travel of
+        the current owner; it is not recomputed for the new rep.
+    """
+    from terrkit.review.kpis import account_activity
+
+    revenue = account_activity(accounts, sales, period).set_index("account_id")["sales"]
+    rep_map = assign_reps(proposed, accounts, revenue, current_alignment, reps)
+    alignment = proposal_alignment(proposed, rep_map)
+    assignments = account_assignments(accounts, alignment, current_alignment, keep_exceptions)
+    changes = change_list(assignments, revenue)
+    movement = rep_movement(assignments, revenue, reps)
+    summary = movement_summary(current_alignment, alignment, assignments, revenue)
+    credited = accounts.assign(owner_rep_id=assignments["new_rep_id"].to_numpy())
+    review = review_alignment(
+        credited, sales, reps, alignment, period, units=units, scores=scores, coverage=False, shapes=shapes
+    )
+    summary_table = review.territories.copy()
+    inflow = changes.assign(
+        territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
+    )
+    gained = inflow.groupby("territory_id").agg(
+        accounts_changing_rep=("account_id", "size"), revenue_changing_rep=("revenue", "sum")
+    )
+    summary_table = summary_table.join(gained).fillna(
+        {"accounts_changing_rep": 0, "revenue_changing_rep": 0.0}
+    )
+    summary_table["accounts_changing_rep"] = summary_table["accounts_changing_rep"].astype(int)
+    return Realignment(
+        alignment, rep_map, assignments, changes, movement, summary, review, summary_table.reset_index()
+    )
+
+
+def check_realignment(plan: Realignment, unit_ids: pd.Series | None = None) -> None:
+    """Check the invariants of the deliverables; raise :class:`TerrkitError` naming the first broken one.
+
+    - every unit exactly once in ``alignment`` (and exactly the units of ``unit_ids`` when given);
+    - every account once in ``account_assignments``;
+    - ``changes`` holds exactly the accounts whose old and new rep differ, with the same reps;
+    - revenue gained minus lost sums to zero over reps, and equals the change list's revenue.
+    """
+    align = plan.alignment
+    if align["unit_id"].duplicated().any():
+        raise TerrkitError(
+            f"alignment lists unit {align.loc[align['unit_id'].duplicated(), 'unit_id'].iloc[0]} twice"
+        )
+    if align["territory_id"].isna().any():
+        raise TerrkitError("alignment has a unit without a territory")
+    if unit_ids is not None:
+        missing = set(unit_ids) - set(align["unit_id"])
+        extra = set(align["unit_id"]) - set(unit_ids)
+        if missing or extra:
+            raise TerrkitError(
+                f"alignment misses {len(missing)} unit(s) and has {len(extra)} unknown unit(s)"
+            )
+    asg = plan.assignments
+    if asg["account_id"].duplicated().any():
+        raise TerrkitError("account_assignments lists an account twice")
+    differ = asg[asg["old_rep_id"].fillna(VACANT) != asg["new_rep_id"].fillna(VACANT)]
+    if set(differ["account_id"]) != set(plan.changes["account_id"]) or len(differ) != len(plan.changes):
+        raise TerrkitError("changes.csv does not hold exactly the accounts whose rep changes")
+    joined = plan.changes.merge(differ, on="account_id")
+    same = (joined["from_rep_id"].fillna(VACANT) == joined["old_rep_id"].fillna(VACANT)) & (
+        joined["to_rep_id"].fillna(VACANT) == joined["new_rep_id"].fillna(VACANT)
+    )
+    if not same.all():
+        raise TerrkitError("changes.csv and account_assignments.csv disagree on a rep")
+    mv = plan.movement
+    tol = 1e-6 * max(1.0, float(plan.changes["revenue"].abs().sum()))
+    if (
+        abs(float(mv["net_revenue"].sum())) > tol
+        or abs(float(mv["revenue_gained"].sum()) - float(plan.changes["revenue"].sum())) > tol
+    ):
+        raise TerrkitError("revenue gained and lost per rep does not add up to the change list")
+
+
+def write_realignment(
+    plan: Realignment, output_dir: str | os.PathLike, unit_ids: pd.Series | None = None
+) -> dict[str, Path]:
+    """Check the plan, then write every deliverable atomically, all or none.
+
+    Each file is written to a temporary file in ``output_dir``; only when every file is complete are
+    they renamed into place. If anything fails, the temporary files are removed and no deliverable
+    appears (an existing file of the same name is left as it was).
+
+    Returns
+    -------
+    dict
+        File name -> written path.
+    """
+    check_realignment(plan, unit_ids)
+    folder = Path(output_dir)
+    paths = {name: folder / name for name in FILES}
+    with ExitStack() as stack:
+        for name, table in plan.tables().items():
+            tmp = stack.enter_context(atomic_path(paths[name]))
+            table.to_csv(tmp, index=False)
+    return paths
