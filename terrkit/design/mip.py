@@ -511,29 +511,18 @@ def build_assignment_model(data: DesignData, name: str = "territory_design") -> 
             if not (fixed or labelled):
                 tag = f"{_tag(mname)}_{cand_names[slots[g][0]]}"
             pairs = [(x[i, s], float(data.measures[i, q])) for i, s in members if data.measures[i, q] != 0]
-            lo, up = float(data.lower[t, q]), float(data.upper[t, q])
-            if np.isfinite(up):
-                if ycoef:
-                    _add(
-                        prob,
-                        pairs + [(v, -up) for v, _ in ycoef],
-                        pulp.LpConstraintLE,
-                        0.0,
-                        f"{kind}_{tag}_upper",
-                    )
+            sides = (
+                ("upper", float(data.upper[t, q]), pulp.LpConstraintLE),
+                ("lower", float(data.lower[t, q]), pulp.LpConstraintGE),
+            )
+            for side, bound, sense in sides:
+                if not np.isfinite(bound) or (side == "lower" and bound <= 0):
+                    continue
+                name = f"{kind}_{tag}_{side}"
+                if ycoef:  # the bound scales with the open center: sum - bound * open <= / >= 0
+                    _add(prob, pairs + [(v, -bound) for v, _ in ycoef], sense, 0.0, name)
                 else:
-                    _add(prob, pairs, pulp.LpConstraintLE, up, f"{kind}_{tag}_upper")
-            if np.isfinite(lo) and lo > 0:
-                if ycoef:
-                    _add(
-                        prob,
-                        pairs + [(v, -lo) for v, _ in ycoef],
-                        pulp.LpConstraintGE,
-                        0.0,
-                        f"{kind}_{tag}_lower",
-                    )
-                else:
-                    _add(prob, pairs, pulp.LpConstraintGE, lo, f"{kind}_{tag}_lower")
+                    _add(prob, pairs, sense, bound, name)
 
     if data.contiguous:
         _add_contiguity(prob, data, x, y, slots, groups, by_slot, ids, fixed, labelled, tnames, cand_names)
