@@ -6,6 +6,7 @@ interface prints its message on one line and exits non-zero, without a traceback
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 
@@ -84,3 +85,19 @@ class TerrkitWarning(UserWarning):
 
 class DataWarning(TerrkitWarning):
     """Input data is usable but suspicious (for example, credits or fallbacks were applied)."""
+
+
+_default_formatwarning = warnings.formatwarning
+
+
+def _format_terrkit_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    """Show terrkit's warnings as ``DataWarning: message``: they speak about the data, not the code.
+
+    Other warnings keep Python's format (file, line and source).
+    """
+    if isinstance(category, type) and issubclass(category, TerrkitWarning):
+        return f"{category.__name__}: {message}\n"
+    return _default_formatwarning(message, category, filename, lineno, line)
+
+
+warnings.formatwarning = _format_terrkit_warning

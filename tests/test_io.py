@@ -186,3 +186,12 @@ def test_writers_are_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"], "no temporary file is left behind"
     write_json({"x": np.int64(3), "y": np.array([1.5])}, tmp_path / "ok.json")
     assert (tmp_path / "ok.json").read_text().split() == ["{", '"x":', "3,", '"y":', "[", "1.5", "]", "}"]
+
+
+def test_terrkit_warnings_read_as_messages_about_the_data():
+    import warnings
+
+    assert warnings.formatwarning("3 accounts fell back", DataWarning, "/x/potential.py", 436) == (
+        "DataWarning: 3 accounts fell back\n"
+    )
+    assert "/x/y.py:7: UserWarning" in warnings.formatwarning("other", UserWarning, "/x/y.py", 7)
