@@ -898,10 +898,12 @@ def evaluate_alignment(problem: TerritoryDesignProblem, labels: pd.Series, metho
     """Figures of an existing alignment (e.g. the current one) on the same problem, for comparison.
 
     Each territory's center is its best 1-median (the member unit with the least weighted cost to the other
-    members); the objective, balance, contiguity and totals are computed exactly as for a designed result.
-    ``labels`` is indexed by unit id with territory names; units missing from it raise DataValidationError.
+    members); the objective, balance, contiguity and totals are computed exactly as for a designed result,
+    and so is the status: ``"requirements_not_met"`` with :attr:`DesignResult.violations` when the
+    alignment breaks the problem's requirements, else ``"feasible"``. ``labels`` is indexed by unit id with
+    territory names; units missing from it raise DataValidationError.
     """
-    from terrkit.design.result import build_result
+    from terrkit.design.result import build_result, requirement_violations
 
     d = problem.data
     lab = pd.Series(labels)
@@ -954,6 +956,9 @@ def evaluate_alignment(problem: TerritoryDesignProblem, labels: pd.Series, metho
         target=data.target,
         balance_names=[b.column for b in problem.balances],
     )
+    res.violations = requirement_violations(data, idx, all_names)
+    if res.violations:
+        res.status = "requirements_not_met"
     res.labels = res.labels.map(dict(enumerate(all_names)))
     res.territory_totals.index = pd.Index(all_names, name="territory")
     return res

@@ -147,7 +147,7 @@ def engine_design(
     balance={balance_col: tolerance}, weight=weight_col, contiguous=contiguous, current=current_col,
     max_moved=max_moved, moved_measure=moved_col)``, solves it with ``solver`` and returns the
     proposed territory per unit, named like the current territories. ``attrs`` carry the solver's
-    ``status``, ``method`` and ``seconds``.
+    ``status``, ``method``, ``seconds`` and a ``message`` listing the requirements a plan breaks.
     """
 
     def design(
@@ -176,7 +176,12 @@ def engine_design(
             labels = labels.map(dict(enumerate(names)))  # engine versions that return 0..k-1
         labels.index = labels.index.astype(str)
         labels.index.name = "unit_id"
-        labels.attrs.update(status=result.status, method=result.method, seconds=result.seconds)
+        labels.attrs.update(
+            status=result.status,
+            method=result.method,
+            seconds=result.seconds,
+            message="; ".join(result.violations),
+        )
         return labels
 
     return design
@@ -382,7 +387,7 @@ def sweep(
                 status=labels.attrs.get("status", "feasible"),
                 method=labels.attrs.get("method", ""),
                 seconds=labels.attrs.get("seconds", time.perf_counter() - t0),
-                message="",
+                message=labels.attrs.get("message", ""),
             )
             row.update(evaluate_plan(labels, units, **measure))
             proposals[key] = labels

@@ -73,3 +73,14 @@ def test_cli_infeasible_design_is_one_line_and_writes_nothing(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
     assert "no alignment satisfies all requirements" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_an_existing_alignment_that_breaks_requirements_is_flagged():
+    from terrkit.design import evaluate_alignment
+
+    problem = _impossible_path()
+    names = list(problem.territory_names)
+    labels = pd.Series([names[0], names[1], names[0], names[1], names[1]], index=list("abcde"))
+    figures = evaluate_alignment(problem, labels, method="current alignment")
+    assert figures.status == "requirements_not_met"
+    assert figures.fragments == 2 and any("detached" in v for v in figures.violations)
