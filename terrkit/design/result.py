@@ -203,6 +203,11 @@ class DesignResult:
         return out
 
 
+def _amount(x: float) -> str:
+    """A measure total for a message: 17,268,300 rather than 1.72683e+07; small values keep decimals."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+
+
 def requirement_violations(data: DesignData, labels: np.ndarray, names: list) -> list[str]:
     """Requirements an assignment breaks, each in business words (empty when it meets them all).
 
