@@ -30,6 +30,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from terrkit.design.solvers import quiet_highs
 from terrkit.exceptions import SolverError
 
 __all__ = ["LPResult", "solve_transport_lp"]
@@ -163,8 +164,7 @@ def solve_transport_lp(
         lp.integrality_ = [highspy.HighsVarType.kInteger] * P + [highspy.HighsVarType.kContinuous] * (
             n_cols - P
         )
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     if integer:
         h.setOptionValue("mip_rel_gap", 1e-3)
         h.setOptionValue("random_seed", 0)
@@ -229,8 +229,7 @@ class IncrementalTransportLP:
         self.cur = current
         self.mm = None if moved_measure is None else np.asarray(moved_measure, dtype=float)
         self.has_moved_row = max_moved is not None and current is not None and moved_measure is not None
-        h = self.h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = self.h = quiet_highs()
         h.setOptionValue("presolve", "off")
         row_lo = np.r_[np.ones(n), lower.ravel()]
         row_hi = np.r_[np.ones(n), upper.ravel()]

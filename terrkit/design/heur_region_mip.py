@@ -27,6 +27,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from terrkit.design.solvers import quiet_highs
+
 __all__ = ["region_mip"]
 
 
@@ -215,8 +217,7 @@ def region_mip(
     lp.a_matrix_.value_ = a.data.astype(float)
     integ = [highspy.HighsVarType.kInteger] * nx + [highspy.HighsVarType.kContinuous] * (nf + ns + nroot // 2)
     lp.integrality_ = integ + [highspy.HighsVarType.kInteger] * (nroot // 2)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("time_limit", float(max(time_limit, 0.2)))
     h.setOptionValue("mip_rel_gap", 1e-4)

@@ -11,6 +11,8 @@ import math
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pulp
@@ -21,6 +23,34 @@ from terrkit.exceptions import SolverError
 PROVEN_GAP = 1e-6
 #: Valid solver keys.
 SOLVERS: tuple[str, ...] = ("highs", "cbc")
+
+
+@contextmanager
+def muted_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 for a moment (C libraries print there, below Python's ``sys.stdout``).
+
+    highspy prints its banner when the first ``Highs`` object is built, before any option can turn
+    output off; this keeps it out of quiet runs (CLI output, notebooks, reports).
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def quiet_highs():
+    """A ``highspy.Highs`` object that prints nothing (no banner, no log)."""
+    import highspy
+
+    with muted_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def check_solver(name: str) -> str:
@@ -41,17 +71,8 @@ class _HiGHS(pulp.HiGHS):
     def createAndConfigureSolver(self, lp):  # noqa: N802 - PuLP's method name
         if self.msg:
             return super().createAndConfigureSolver(lp)
-        # highspy prints its banner on stdout when the first Highs object is built, before PuLP can turn
-        # output off; keep it out of quiet runs (CLI output, notebooks) by muting file descriptor 1 briefly
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as devnull:
-                os.dup2(devnull.fileno(), 1)
-                return super().createAndConfigureSolver(lp)
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+        with muted_stdout():  # the highspy banner comes before PuLP can turn output off
+            return super().createAndConfigureSolver(lp)
 
     def callSolver(self, lp):  # noqa: N802 - PuLP's method name
         if self.warm_start:
