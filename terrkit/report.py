@@ -279,6 +279,8 @@ def run_report(
                     progress_bar=False,
                     log_output=False,
                     report_mode=False,
+                    # keep the kernel's own log (e.g. its transport warning) out of the progress lines
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 )
             except PapermillExecutionError as err:
                 failed = _keep_failed(staging, final)
