@@ -389,3 +389,11 @@ def test_read_plan_validates_the_design_format(tmp_path) -> None:
     unknown.write_text("unit_id,territory\n01001,T1\n01003,T1\n99999,T2\n")
     with pytest.raises(DataValidationError, match="line 4.*not one of"):
         read_plan(unknown, ids)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("unit_id,territory\n01001,T1\n01003,T1\n01001,T2\n")
+    with pytest.raises(DataValidationError, match="line 4: value '01001': duplicate unit id"):
+        read_plan(twice, ids)
+    blank = tmp_path / "blank.csv"
+    blank.write_text("unit_id,territory\n01001,T1\n01003, \n")
+    with pytest.raises(DataValidationError, match="column 'territory', line 3.*territory is missing"):
+        read_plan(blank, ids)

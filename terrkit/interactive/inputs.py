@@ -21,6 +21,7 @@ from terrkit import overview
 from terrkit.exceptions import DataValidationError
 from terrkit.interactive.state import EditorState
 from terrkit.io import Dataset
+from terrkit.io.validate import fail_rows
 
 #: Measures the editor shows by default (columns of :func:`terrkit.overview.unit_totals`).
 DEFAULT_MEASURES = ("accounts", "customers", "sales")
@@ -69,34 +70,13 @@ def read_plan(path: str | os.PathLike, unit_ids: pd.Series) -> pd.DataFrame:
                 name, "missing column; a plan has columns unit_id, territory, is_center", column=col
             )
     plan["unit_id"] = plan["unit_id"].str.strip()
-    dup = plan["unit_id"].duplicated()
-    if dup.any():
-        r = int(dup.to_numpy().nonzero()[0][0])
-        raise DataValidationError(
-            name,
-            "duplicate unit id; each unit must appear once",
-            column="unit_id",
-            row=r + 2,
-            value=plan["unit_id"].iloc[r],
-            more=int(dup.sum()) - 1,
-        )
-    unknown = ~plan["unit_id"].isin(unit_ids)
-    if unknown.any():
-        r = int(unknown.to_numpy().nonzero()[0][0])
-        raise DataValidationError(
-            name,
-            "unit id is not one of the dataset's units",
-            column="unit_id",
-            row=r + 2,
-            value=plan["unit_id"].iloc[r],
-            more=int(unknown.sum()) - 1,
-        )
-    empty = plan["territory"].str.strip() == ""
-    if empty.any():
-        r = int(empty.to_numpy().nonzero()[0][0])
-        raise DataValidationError(
-            name, "territory is missing", column="territory", row=r + 2, more=int(empty.sum()) - 1
-        )
+    fail_rows(
+        plan, name, "unit_id", plan["unit_id"].duplicated(), "duplicate unit id; each unit must appear once"
+    )
+    fail_rows(
+        plan, name, "unit_id", ~plan["unit_id"].isin(unit_ids), "unit id is not one of the dataset's units"
+    )
+    fail_rows(plan, name, "territory", plan["territory"].str.strip() == "", "territory is missing")
     missing = ~unit_ids.isin(plan["unit_id"])
     if missing.any():
         raise DataValidationError(
