@@ -152,3 +152,28 @@ def unit_adjacency(units: gpd.GeoDataFrame) -> sp.csr_matrix:
             g = g.to_crs(US_ALBERS)
         return delaunay_adjacency(np.column_stack([g.x, g.y]))
     return queen_adjacency(units.geometry)
+
+
+def planar_points_km(units: gpd.GeoDataFrame) -> np.ndarray:
+    """EPSG:5070 coordinates in km of each unit's inner point (the point itself for point units).
+
+    A GeoDataFrame without a CRS is taken to be lon/lat (EPSG:4326).
+    """
+    geo = units.geometry if units.crs is not None else units.geometry.set_crs("EPSG:4326")
+    proj = geo.to_crs(US_ALBERS)
+    points = proj if (proj.geom_type == "Point").all() else proj.representative_point()
+    return np.column_stack([points.x, points.y]) / 1000.0
+
+
+def unit_graph(units: gpd.GeoDataFrame) -> tuple[sp.csr_matrix, np.ndarray, list[tuple[int, int]]]:
+    """Unit adjacency with islands linked to their nearest unit, as the design engine builds it.
+
+    Returns
+    -------
+    (scipy.sparse.csr_matrix, numpy.ndarray, list of (int, int))
+        The adjacency (queen contiguity for polygons, Delaunay for points), the units' planar
+        coordinates in km (:func:`planar_points_km`) and the island links added (row positions).
+    """
+    xy = planar_points_km(units)
+    adjacency, links = link_islands(unit_adjacency(units), xy)
+    return adjacency, xy, links

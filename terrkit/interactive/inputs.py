@@ -153,22 +153,13 @@ def natural_key(name: str) -> tuple:
 
 
 def unit_graph(units: gpd.GeoDataFrame) -> tuple[Any, np.ndarray]:
-    """Unit adjacency and planar coordinates.
+    """Unit adjacency (islands linked, as the design engine does) and planar coordinates in km.
 
-    Queen contiguity for polygons, Delaunay edges for points (:func:`terrkit.geo_adjacency.unit_adjacency`),
-    with islands linked to their nearest unit as the design engine does; coordinates are EPSG:5070 km of
-    each unit's inner point.
+    See :func:`terrkit.geo_adjacency.unit_graph`.
     """
-    from terrkit.geo import US_ALBERS
-    from terrkit.geo_adjacency import link_islands, unit_adjacency
+    from terrkit.geo_adjacency import unit_graph as linked_graph
 
-    geo = units.geometry
-    if geo.crs is None:
-        geo = geo.set_crs("EPSG:4326")
-    points = geo if (geo.geom_type == "Point").all() else geo.representative_point()
-    proj = points.to_crs(US_ALBERS)
-    xy = np.column_stack([proj.x, proj.y]) / 1000.0
-    adjacency, _ = link_islands(unit_adjacency(units), xy)
+    adjacency, xy, _links = linked_graph(units)
     return adjacency, xy
 
 

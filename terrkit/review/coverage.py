@@ -15,7 +15,6 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from terrkit.geo import US_ALBERS
 from terrkit.review.kpis import territory_of_accounts
 
 #: Issue kinds and what they mean.
@@ -39,13 +38,11 @@ def _frame(kind: str, n: int, **columns: object) -> pd.DataFrame:
 
 
 def unit_adjacency_with_islands(units: gpd.GeoDataFrame) -> sp.csr_matrix:
-    """Queen adjacency of the units, with islands linked to their nearest unit."""
-    from terrkit.geo_adjacency import link_islands, unit_adjacency
+    """Queen adjacency of the units, with islands linked to their nearest unit (see
+    :func:`terrkit.geo_adjacency.unit_graph`)."""
+    from terrkit.geo_adjacency import unit_graph
 
-    adj = unit_adjacency(units)
-    pts = units.geometry.to_crs(US_ALBERS).representative_point() if units.crs else units.geometry.centroid
-    adj, _ = link_islands(adj, np.column_stack([pts.x, pts.y]) / 1000.0)
-    return adj
+    return unit_graph(units)[0]
 
 
 def territory_pieces(unit_ids: pd.Series, territory: pd.Series, adjacency: sp.spmatrix) -> pd.DataFrame:

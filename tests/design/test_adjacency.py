@@ -67,3 +67,18 @@ def test_bundled_counties_are_one_component_after_links():
     assert a.shape == (len(counties), len(counties))
     deg = np.asarray(a.sum(axis=1)).ravel()
     assert np.median(deg) >= 5  # counties have about six queen neighbours
+
+
+def test_unit_graph_of_the_counties_is_one_piece_with_three_island_links():
+    from scipy.sparse.csgraph import connected_components
+
+    from terrkit.datasets import load_counties
+    from terrkit.geo_adjacency import unit_graph
+
+    counties = load_counties()
+    adjacency, xy, links = unit_graph(counties)
+    assert connected_components(adjacency, directed=False)[0] == 1
+    islands = {counties["unit_id"].iloc[i] for link in links for i in link}
+    assert {"25007", "25019", "53055"} <= islands  # Dukes, Nantucket, San Juan
+    assert len(links) == 3 and xy.shape == (3108, 2)
+    assert 1000 < np.ptp(xy[:, 0]) < 5000, "planar coordinates are in km"
