@@ -108,9 +108,7 @@ def resplit_pair(
     moved_before = plan.moved_total
     old = plan.labels[U].copy()
     old_centers = plan.centers.copy()
-    for u, t in zip(U.tolist(), lab.tolist(), strict=True):
-        if plan.labels[u] != t:
-            plan.move(u, t)
+    _relabel(plan, U, lab)
     if plan.centers_are_units and not plan.fixed:
         plan.reset_centers(np.array([a, b]))
     after = float(plan.violation()[[a, b]].sum())
@@ -119,10 +117,15 @@ def resplit_pair(
     ):
         return True
     plan.set_centers(old_centers)
-    for u, t in zip(U.tolist(), old.tolist(), strict=True):
+    _relabel(plan, U, old)
+    return False
+
+
+def _relabel(plan, units: np.ndarray, labels: np.ndarray) -> None:
+    """Move each of ``units`` to its territory in ``labels`` (units already there stay put)."""
+    for u, t in zip(units.tolist(), labels.tolist(), strict=True):
         if plan.labels[u] != t:
             plan.move(u, t)
-    return False
 
 
 def _split_cost(plan, U: np.ndarray, lab: np.ndarray, a: int, b: int) -> float:
@@ -239,9 +242,7 @@ def resplit_region(plan, terrs: np.ndarray, rng: np.random.Generator, attempts: 
     before = float(plan.violation().sum())
     moved_before = plan.moved_total
     old_centers = plan.centers.copy()
-    for u, t in zip(U.tolist(), lab.tolist(), strict=True):
-        if plan.labels[u] != t:
-            plan.move(u, t)
+    _relabel(plan, U, lab)
     if plan.centers_are_units and not plan.fixed:
         plan.reset_centers(terrs)
     if float(plan.violation().sum()) < before - 1e-12 and (
@@ -249,7 +250,5 @@ def resplit_region(plan, terrs: np.ndarray, rng: np.random.Generator, attempts: 
     ):
         return True
     plan.set_centers(old_centers)
-    for u, t in zip(U.tolist(), cur.tolist(), strict=True):
-        if plan.labels[u] != t:
-            plan.move(u, t)
+    _relabel(plan, U, cur)
     return False
