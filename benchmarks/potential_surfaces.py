@@ -45,13 +45,16 @@ def county_surfaces(
     names: tuple[str, ...] = SURFACES,
 ) -> dict[str, np.ndarray]:
     """Potential per county for every named surface (aligned with ``counties`` rows)."""
-    rng = np.random.default_rng(seed)
     n = len(counties)
     counts = zips.groupby("unit_id").size().reindex(counties["unit_id"]).fillna(0.0).to_numpy()
     out: dict[str, np.ndarray] = {}
     x = (xy_km[:, 0] - xy_km[:, 0].min()) / np.ptp(xy_km[:, 0])
     y = (xy_km[:, 1] - xy_km[:, 1].min()) / np.ptp(xy_km[:, 1])
     for name in names:
+        if name not in SURFACES:
+            raise ValueError(f"unknown surface {name!r}; valid surfaces: {', '.join(SURFACES)}")
+        # one stream per surface: a surface does not depend on which other surfaces are asked for
+        rng = np.random.default_rng([seed, SURFACES.index(name)])
         if name == "zip_density":
             v = (counts + 0.5) * rng.lognormal(0.0, 0.5, n)
         elif name == "metro":
@@ -68,8 +71,6 @@ def county_surfaces(
             v = sample_potential(counties)
         elif name == "area_workload":
             v = np.sqrt(np.asarray(counties["land_km2"], dtype=float).clip(1.0)) * rng.lognormal(0.0, 0.2, n)
-        else:
-            raise ValueError(f"unknown surface {name!r}; valid surfaces: {', '.join(SURFACES)}")
         out[name], _ = _cap(v, k, max_share)
     return out
 

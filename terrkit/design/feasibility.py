@@ -30,7 +30,9 @@ def feasibility_issues(
     - a lock that is also a forbidden pair; a unit forbidden from every territory;
     - units locked together that already exceed a territory's upper bound;
     - a fixed center that is locked to or forbidden in another territory;
-    - locks that force more movement than the moved-share cap allows.
+    - locks that force more movement than the moved-share cap allows;
+    - with contiguity, a unit that no connected group of units with a total inside the balance band
+      contains (:mod:`terrkit.design.band_reach`), such as a big unit at the end of a chain of big units.
     """
     names = list(range(data.k)) if territory_names is None else list(territory_names)
     tol = {b.column: b.tolerance for b in balances or []}
@@ -130,6 +132,8 @@ def feasibility_issues(
         if name in tol and tol[name] == 0 and np.isfinite(lo).all() and np.isfinite(up).all():
             if (lo > up + 1e-9).any():  # pragma: no cover - guarded by construction
                 out.append(f"exact balance of {name} is impossible; use a small tolerance")
+        if data.contiguous and data.adjacency is not None:
+            out += _band_issues(data, j, tol.get(name))
     if data.current is not None and data.max_moved is not None and len(lk):
         mu = data.weight if data.moved_measure is None else data.moved_measure
         has = data.current >= 0
@@ -141,3 +145,61 @@ def feasibility_issues(
                 f"{data.max_moved:.1%}; raise the cap or change the locks"
             )
     return out
+
+
+def _pct(x: float) -> str:
+    """A share as a percentage with up to one decimal (0.02 -> "2%", 0.079 -> "7.9%")."""
+    return f"{round(x * 100, 1):g}%"
+
+
+def _group(ids: np.ndarray, members: tuple[int, ...], shown: int = 5) -> str:
+    names = [str(ids[i]) for i in members]
+    if len(names) == 1:
+        return f"{names[0]} alone"
+    rest = names[1:]
+    listed = ", ".join(rest[:shown]) + (f" and {len(rest) - shown} more" if len(rest) > shown else "")
+    return f"{names[0]} with {listed}"
+
+
+def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]:
+    """Units that no connected group inside measure ``j``'s band contains (contiguity required)."""
+    from terrkit.design.band_reach import unreachable_units
+
+    v = np.asarray(data.measures[:, j], dtype=float)
+    lo_t, hi_t = data.lower[:, j], data.upper[:, j]
+    if not (np.isfinite(v).all() and (v >= 0).all() and np.isfinite(lo_t).all() and np.isfinite(hi_t).all()):
+        return []
+    lo, hi = float(lo_t.min()), float(hi_t.max())  # the union of the bands: a valid relaxation
+    if lo <= 0:
+        return []
+    gaps = unreachable_units(data.adjacency, v, lo, hi)
+    if not gaps:
+        return []
+    name, ids = data.measure_names[j], data.ids
+    target = data.target[:, j] if data.target is not None else np.full(data.k, np.nan)
+    uniform = tolerance is not None and np.isfinite(target).all() and np.ptp(target) <= 1e-9 * abs(target[0])
+    more = ""
+    if len(gaps) > 1:
+        more = f" ({len(gaps) - 1} more units cannot reach the band either)"
+    if not uniform:
+        g = max(gaps, key=lambda g: min(lo - g.below, g.above - hi))
+        above = f" or at least {_fmt(g.above)} ({_group(ids, g.above_set)})" if np.isfinite(g.above) else ""
+        return [
+            f"no contiguous territory can hold unit {ids[g.unit]}: the connected groups of units around it "
+            f"have {name} at most {_fmt(g.below)} ({_group(ids, g.below_set)}){above}, outside every "
+            f"territory's range {_fmt(lo)} to {_fmt(hi)}; widen the ranges or split a unit{more}"
+        ]
+    t = float(target[0])
+
+    def need(g) -> float:
+        return min(1 - g.below / t, g.above / t - 1)
+
+    g = max(gaps, key=need)
+    tol_needed = np.ceil(need(g) * 1000 - 1e-6) / 1000
+    above = f" or at least {_pct(g.above / t)} ({_group(ids, g.above_set)})" if np.isfinite(g.above) else ""
+    return [
+        f"no contiguous territory can hold unit {ids[g.unit]} with {name} within \u00b1{_pct(tolerance)} of "
+        f"the target {_fmt(t)}: the connected groups of units around it reach at most "
+        f"{_pct(g.below / t)} of the target ({_group(ids, g.below_set)}){above}; raise the tolerance to at "
+        f"least {_pct(tol_needed)} or split a unit{more}"
+    ]

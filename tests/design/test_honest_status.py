@@ -28,17 +28,40 @@ def _impossible_path() -> TerritoryDesignProblem:
     )
 
 
+def _impossible_star() -> TerritoryDesignProblem:
+    """A hub with three spokes, all of load 1, into 2 territories of exactly 2.
+
+    Every unit alone can sit in a connected group of 2 (a spoke with the hub), so the pre-solve checks pass,
+    but only one spoke can have the hub: the other two are not connected.
+    """
+    return TerritoryDesignProblem.from_arrays(
+        ["hub", "n", "e", "s"],
+        2,
+        xy=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, -1.0]]),
+        measures={"load": [1.0, 1.0, 1.0, 1.0]},
+        balance={"load": 0.0},
+        adjacency=[("hub", "n"), ("hub", "e"), ("hub", "s")],
+        contiguous=True,
+    )
+
+
 def test_exact_model_proves_infeasibility():
+    assert _impossible_star().check() == []
     with pytest.raises(InfeasibleError, match="no alignment satisfies all requirements"):
+        _impossible_star().solve(method="exact", time_limit=10)
+
+
+def test_dead_end_is_explained_before_solving():
+    with pytest.raises(InfeasibleError, match="no contiguous territory can hold unit a with load within ±5%"):
         _impossible_path().solve(method="exact", time_limit=10)
 
 
 def test_heuristic_answer_that_breaks_balance_is_flagged():
-    result = _impossible_path().solve(method="heuristic", time_limit=5)
+    result = _impossible_star().solve(method="heuristic", time_limit=5)
     assert result.status == "requirements_not_met"
     assert result.violations and all("load" in v or "contiguous" in v for v in result.violations)
     assert result.summary_dict()["violations"] == result.violations
-    assert result.labels.notna().all() and len(result.labels) == 5, "the best plan found is still returned"
+    assert result.labels.notna().all() and len(result.labels) == 4, "the best plan found is still returned"
 
 
 def test_violations_are_worded_per_requirement():
@@ -71,7 +94,7 @@ def test_cli_infeasible_design_is_one_line_and_writes_nothing(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "no alignment satisfies all requirements" in result.stderr and "Traceback" not in result.stderr
+    assert "no contiguous territory can hold unit a with load" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
 
 

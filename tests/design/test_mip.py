@@ -213,17 +213,19 @@ def test_orlib_capacitated_instance():
 
 
 def test_solver_proven_infeasible_is_explained():
-    # each check alone passes, but contiguity + exact balance on this path cannot hold together:
-    # values 1,3,1,1 on a path a-b-c-d, k=2, exact 3/3: only {b} | {a,c,d} balances, and it is not contiguous
-    xy = np.array([[0, 0], [1, 0], [2, 0], [3, 0.0]])
+    # each check alone passes (every spoke can join the hub in a group of 2), but contiguity + exact balance
+    # cannot hold together: a hub with three spokes, all of value 1, k=2 with exactly 2 each: one spoke gets
+    # the hub, the other two are not connected
     prob = TerritoryDesignProblem.from_arrays(
-        list("abcd"),
+        ["hub", "n", "e", "s"],
         2,
-        xy=xy,
-        measures={"v": [1, 3, 1, 1]},
+        xy=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, -1.0]]),
+        measures={"v": [1, 1, 1, 1]},
         balance={"v": 0},
+        adjacency=[("hub", "n"), ("hub", "e"), ("hub", "s")],
         contiguous=True,
     )
+    assert prob.check() == []
     with pytest.raises(InfeasibleError, match="together"):
         prob.solve()
 
