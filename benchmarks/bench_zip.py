@@ -29,8 +29,9 @@ from potential_surfaces import max_deviation, weighted_centroid_distance, zip_su
 
 from terrkit.datasets import load_zip_points  # noqa: E402
 from terrkit.design.contiguity import count_fragments  # noqa: E402
+from terrkit.design.feasibility import feasibility_issues  # noqa: E402
 from terrkit.design.heuristic import solve_heuristic  # noqa: E402
-from terrkit.design.problem import DesignData  # noqa: E402
+from terrkit.design.problem import Balance, DesignData  # noqa: E402
 from terrkit.geo import US_ALBERS  # noqa: E402
 
 
@@ -84,13 +85,22 @@ def main(argv=None) -> int:
         measures=pot[:, None],
         lower=np.full((k, 1), (1 - args.tol) * mean),
         upper=np.full((k, 1), (1 + args.tol) * mean),
+        target=np.full((k, 1), mean),
         adjacency=adj,
         contiguous=True,
         fixed_centers=None,
         locked=np.full(n, -1),
         forbidden=np.empty((0, 2), dtype=np.int64),
     )
-    out = solve_heuristic(data, time_limit=args.time_limit, seed=args.seed)
+    tc = time.perf_counter()
+    issues = feasibility_issues(data, balances=[Balance("potential", args.tol)])  # as `terrkit design` does
+    check_s = time.perf_counter() - tc
+    print(f"pre-solve check: {check_s:.1f} s, {'; '.join(issues) or 'no obstacle found'}")
+    if issues:
+        print("TARGET NOT MET (proved infeasible)")
+        return 0
+    out = solve_heuristic(data, time_limit=args.time_limit - check_s, seed=args.seed)
+    out.seconds += check_s
     dev = max_deviation(out.labels, pot, k)
     frag = count_fragments(adj, out.labels)
     dist = weighted_centroid_distance(xy, out.labels, pot)

@@ -14,10 +14,17 @@ that fails, by enumerating every connected set containing the unit whose total s
 set above :math:`U` never needs extending). A witness certifies every unit in it. The enumeration is
 bounded; a unit whose search runs out of budget is left unjudged, so a reported unit is always a proof.
 
+A set in the band is only a witness if it does not cut off a **pocket**: every other territory is connected
+and avoids the set, so it lies inside one connected piece of the rest of the graph, and each piece must hold
+a whole number :math:`m \\ge 1` of territories, :math:`mL \\le \\text{total} \\le mU`. On Long Island, a
+territory of Suffolk + Nassau + Queens + Manhattan cuts Brooklyn off, and Brooklyn alone is too small to be a
+territory. Pieces are explored up to ``POCKET_TERRITORIES`` territories' worth of total (bigger pieces are
+taken as fine, which only weakens the check, never makes it wrong).
+
 For a unit without a witness the search also returns the closest totals on either side: the largest total
 of a connected set below the band, and the smallest total above it (every connected set above the band
 becomes one that is not by removing one of its units that is not a cut vertex, so the smallest one is a
-visited set plus one of its neighbours).
+visited set plus one of its neighbours), and an example of a set in the band that cuts off a pocket.
 """
 
 from __future__ import annotations
@@ -31,11 +38,15 @@ import scipy.sparse as sp
 __all__ = ["BandGap", "unreachable_units"]
 
 #: Sets visited per unit before its search is abandoned (the unit is then not judged).
-NODE_BUDGET = 20_000
+NODE_BUDGET = 5_000
 #: Sets visited over all units before the remaining units are not judged.
-TOTAL_BUDGET = 200_000
+TOTAL_BUDGET = 30_000
 #: Largest set the enumeration follows (deeper searches are abandoned).
 MAX_DEPTH = 400
+#: Pockets are explored up to this many territories' worth of total (bigger pieces are taken as fine).
+POCKET_TERRITORIES = 3
+#: Units explored for pockets that count as one visited set in the budgets.
+POCKET_WORK_PER_NODE = 5
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,12 @@ class BandGap:
         Smallest total of a connected set containing the unit that is above the band (``inf`` if none).
     above_set : tuple of int
         That set (empty when ``above`` is ``inf``).
+    blocked_set : tuple of int
+        A set in the band that holds the unit but cuts off a pocket (empty when the search met none).
+    pocket : tuple of int
+        The pocket it cuts off.
+    pocket_total : float
+        The pocket's total, which no whole number of territories can hold.
     """
 
     unit: int
@@ -61,6 +78,9 @@ class BandGap:
     below_set: tuple[int, ...]
     above: float
     above_set: tuple[int, ...]
+    blocked_set: tuple[int, ...] = ()
+    pocket: tuple[int, ...] = ()
+    pocket_total: float = float("nan")
 
 
 class _Found(Exception):
@@ -72,33 +92,140 @@ class _OutOfBudget(Exception):
     pass
 
 
-def _greedy_witness(
-    r: int, values: np.ndarray, indptr: np.ndarray, indices: np.ndarray, lo: float, hi: float
-) -> list[int] | None:
-    """Grow from ``r`` adding the smallest neighbouring unit until the band is reached (or overshot)."""
-    total = float(values[r])
-    members = [r]
-    if lo <= total <= hi:
-        return members
-    seen = {r}
-    heap: list[tuple[float, int]] = []
-    for j in indices[indptr[r] : indptr[r + 1]].tolist():
-        if j not in seen:
-            seen.add(j)
-            heap.append((float(values[j]), j))
-    heapq.heapify(heap)
-    while heap:
-        val, j = heapq.heappop(heap)
-        if total + val > hi:  # the smallest neighbour overshoots: so do all the others
-            return None
-        members.append(j)
-        total += val
-        if total >= lo:
-            return members
+def _holds_whole_territories(total: float, lo: float, hi: float) -> bool:
+    """Whether ``m * lo <= total <= m * hi`` for some whole ``m >= 1``."""
+    m = np.floor(total / lo * (1 + 1e-12))
+    return bool(m >= 1 and total <= m * hi * (1 + 1e-12))
+
+
+def _pocket(
+    members: set[int],
+    values: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    lo: float,
+    hi: float,
+    work: list[int] | None = None,
+) -> tuple[tuple[int, ...], float] | None:
+    """A piece of the graph without ``members``, next to them, that no whole number of territories can hold.
+
+    Pieces are explored from each neighbour of ``members`` until their total passes ``POCKET_TERRITORIES``
+    territories' worth; such big pieces are taken as fine. The units explored are added to ``work[0]``.
+    """
+    cap = POCKET_TERRITORIES * hi
+    seen: dict[int, int] = {}  # unit -> the piece it was met in
+    for m in members:
+        for x in indices[indptr[m] : indptr[m + 1]].tolist():
+            if x in members or x in seen:
+                continue
+            pid = len(seen)
+            piece, stack, total, big = [x], [x], float(values[x]), False
+            seen[x] = pid
+            while stack and not big:
+                u = stack.pop()
+                for w in indices[indptr[u] : indptr[u + 1]].tolist():
+                    if w in members:
+                        continue
+                    if w in seen:
+                        # met an earlier piece: only a big one stops short of its whole component
+                        big = big or seen[w] != pid
+                        continue
+                    seen[w] = pid
+                    piece.append(w)
+                    stack.append(w)
+                    total += float(values[w])
+                    big = big or total > cap
+                    if big:
+                        break
+            if work is not None:
+                work[0] += len(piece)
+            if not big and not _holds_whole_territories(total, lo, hi):
+                return tuple(piece), total
+    return None
+
+
+def _grow(
+    start: list[int], values, indptr, indices, lo: float, hi: float, by_hops: bool
+) -> tuple[list[int], float] | None:
+    """Grow a connected set from ``start`` until its total reaches the band (None when it cannot)."""
+    members = list(start)
+    total = float(values[members].sum())
+    if total > hi:
+        return None
+    seen = set(members)
+    heap: list[tuple[int, float, int]] = []
+    hop = dict.fromkeys(members, 0)
+
+    def push(j: int) -> None:
         for u in indices[indptr[j] : indptr[j + 1]].tolist():
             if u not in seen:
                 seen.add(u)
-                heapq.heappush(heap, (float(values[u]), u))
+                hop[u] = hop[j] + 1
+                heapq.heappush(heap, (hop[u] if by_hops else 0, float(values[u]), u))
+
+    for j in members:
+        push(j)
+    while total < lo:
+        if not heap:
+            return None
+        _, val, j = heapq.heappop(heap)
+        if total + val > hi:
+            if not by_hops:  # the smallest neighbour overshoots: so do all the others
+                return None
+            continue
+        members.append(j)
+        total += val
+        push(j)
+    return members, total
+
+
+def _path(members: set[int], r: int, goal: set[int], indptr, indices) -> list[int]:
+    """Shortest path from ``r`` to ``goal`` through ``members`` (both ends included)."""
+    prev = {r: -1}
+    queue = [r]
+    for a in queue:
+        if a in goal:
+            path = []
+            while a != -1:
+                path.append(a)
+                a = prev[a]
+            return path[::-1]
+        for b in indices[indptr[a] : indptr[a + 1]].tolist():
+            if b not in prev and (b in members or b in goal):
+                prev[b] = a
+                queue.append(b)
+    return []
+
+
+def _greedy_witness(
+    r: int,
+    values: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    lo: float,
+    hi: float,
+    *,
+    by_hops: bool,
+    tries: int = 8,
+) -> list[int] | None:
+    """A connected set holding ``r`` with its total in the band and no pocket cut off; None if not found.
+
+    The set grows from ``r``: as a ball (nearest in hops first, then smallest; a unit that would overshoot
+    is skipped) with ``by_hops``, else smallest neighbour first. When it cuts a pocket off, the growth
+    restarts from ``r``, the path to the pocket and the pocket itself.
+    """
+    start = [r]
+    for _ in range(tries):
+        grown = _grow(start, values, indptr, indices, lo, hi, by_hops)
+        if grown is None:
+            return None
+        members = grown[0]
+        inside = set(members)
+        cut_off = _pocket(inside, values, indptr, indices, lo, hi)
+        if cut_off is None:
+            return members
+        piece = set(cut_off[0])
+        start = list(dict.fromkeys(start + _path(inside, r, piece, indptr, indices) + list(piece)))
     return None
 
 
@@ -115,21 +242,33 @@ class _Search:
         v = self.values
         self.members = [r]
         self.inside = {r}
-        self.below = (float(v[r]), (r,))
+        self.below: tuple[float, tuple[int, ...]] = (-np.inf, ())
         self.above: tuple[float, tuple[int, ...]] = (np.inf, ())
+        self.blocked: tuple[tuple[int, ...], tuple[int, ...], float] | None = None
         frontier = [j for j in self.indices[self.indptr[r] : self.indptr[r + 1]].tolist() if j != r]
         try:
             self._visit(float(v[r]), list(dict.fromkeys(frontier)), set())
         except _Found as found:
             return found.members
-        return BandGap(r, self.below[0], self.below[1], self.above[0], self.above[1])
+        blocked_set, pocket, pocket_total = self.blocked or ((), (), float("nan"))
+        return BandGap(
+            r, self.below[0], self.below[1], self.above[0], self.above[1], blocked_set, pocket, pocket_total
+        )
 
     def _visit(self, total: float, frontier: list[int], excluded: set[int]) -> None:
         self.nodes += 1
         if self.nodes > self.budget or len(self.members) > MAX_DEPTH:
             raise _OutOfBudget
         v, hi, lo = self.values, self.hi, self.lo
-        if total > self.below[0]:
+        if total >= lo:  # in the band (sets above it are never visited)
+            work = [0]
+            cut_off = _pocket(self.inside, v, self.indptr, self.indices, lo, hi, work)
+            self.nodes += work[0] // POCKET_WORK_PER_NODE
+            if cut_off is None:
+                raise _Found(list(self.members))
+            if self.blocked is None:
+                self.blocked = (tuple(self.members), *cut_off)
+        elif total > self.below[0]:
             self.below = (total, tuple(self.members))
         # every neighbour of the set is in the frontier or excluded: the closest total above the band
         for u in frontier + list(excluded):
@@ -143,8 +282,6 @@ class _Search:
             if t2 > hi:  # any set with u overshoots
                 excluded.add(u)
                 continue
-            if t2 >= lo:
-                raise _Found([*self.members, u])
             extra = [
                 w
                 for w in self.indices[self.indptr[u] : self.indptr[u + 1]].tolist()
@@ -204,7 +341,9 @@ def unreachable_units(
     for r in np.argsort(-v, kind="stable").tolist():
         if judged[r]:
             continue
-        witness = _greedy_witness(r, v, indptr, indices, lo, hi)
+        witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True)
+        if witness is None:
+            witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False)
         if witness is None and spent < total_budget:
             search = _Search(v, indptr, indices, lo, hi, min(node_budget, total_budget - spent))
             try:

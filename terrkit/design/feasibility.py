@@ -6,6 +6,9 @@ still be infeasible when the requirements interact; the solver then reports it.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 
 from terrkit.design.problem import Balance, DesignData
@@ -147,9 +150,14 @@ def feasibility_issues(
     return out
 
 
-def _pct(x: float) -> str:
-    """A share as a percentage with up to one decimal (0.02 -> "2%", 0.079 -> "7.9%")."""
-    return f"{round(x * 100, 1):g}%"
+def _pct(x: float, rounding: Callable[[float], float] = round) -> str:
+    """A share as a percentage with up to one decimal (0.02 -> "2%", 0.079 -> "7.9%").
+
+    ``rounding`` may be :func:`math.floor` or :func:`math.ceil`, so that a total just outside a band is
+    never printed on its edge (1.0204 -> "102.1%" with ``ceil``).
+    """
+    nudge = {math.ceil: -1e-6, math.floor: 1e-6}.get(rounding, 0.0)  # 0.02 stays 2%, not 2.1% or 1.9%
+    return f"{rounding(x * 1000 + nudge) / 10:g}%"
 
 
 def _group(ids: np.ndarray, members: tuple[int, ...], shown: int = 5) -> str:
@@ -195,11 +203,32 @@ def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]
         return min(1 - g.below / t, g.above / t - 1)
 
     g = max(gaps, key=need)
-    tol_needed = np.ceil(need(g) * 1000 - 1e-6) / 1000
-    above = f" or at least {_pct(g.above / t)} ({_group(ids, g.above_set)})" if np.isfinite(g.above) else ""
-    return [
+    head = (
         f"no contiguous territory can hold unit {ids[g.unit]} with {name} within \u00b1{_pct(tolerance)} of "
-        f"the target {_fmt(t)}: the connected groups of units around it reach at most "
-        f"{_pct(g.below / t)} of the target ({_group(ids, g.below_set)}){above}; raise the tolerance to at "
-        f"least {_pct(tol_needed)} or split a unit{more}"
+        f"the target {_fmt(t)}: "
+    )
+    above = (
+        f" or at least {_pct(g.above / t, math.ceil)} ({_group(ids, g.above_set)})"
+        if np.isfinite(g.above)
+        else ""
+    )
+    reach = (
+        f"the connected groups of units around it reach at most {_pct(g.below / t, math.floor)} of the "
+        "target "
+        f"({_group(ids, g.below_set)}){above}"
+    )
+    if g.blocked_set:  # some groups are in the band but cut a pocket off: a wider band may not be enough
+        pocket = ", ".join(str(ids[i]) for i in g.pocket[:5]) + (
+            f" and {len(g.pocket) - 5} more" if len(g.pocket) > 5 else ""
+        )
+        return [
+            head
+            + f"the groups inside the band (such as {_group(ids, g.blocked_set)}) cut off {pocket}, whose "
+            f"{name} ({_pct(g.pocket_total / t)} of a territory) no whole number of territories can hold; "
+            f"the other groups reach at most {_pct(g.below / t, math.floor)} of the target"
+            f"{above.split(' (')[0]}; "
+            f"loosen the tolerance or split a unit{more}"
+        ]
+    return [
+        head + reach + f"; raise the tolerance to at least {_pct(need(g), math.ceil)} or split a unit{more}"
     ]

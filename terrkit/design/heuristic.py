@@ -49,6 +49,9 @@ LP_MARGIN = 0.15
 #: Location-allocation stops when an LP / center-update round gains less than this share of the objective.
 LA_MIN_GAIN = 2e-4
 
+#: Smallest share of the remaining time a start may use.
+START_MIN_SHARE = 0.34
+
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
 
 
@@ -371,7 +374,7 @@ def _single_start(data, seed, t0, deadline, xy, allowed, locks, cur) -> Plan:
         # tight spots: shake and repair for most of what is left, then the region MIP
         left = deadline - time.perf_counter()
         plan.perturb_and_repair(time.perf_counter() + 0.6 * left, seed=seed)
-        plan.repair_balance(max(deadline, time.perf_counter() + 2.0))
+        plan.repair_balance(deadline)
     return plan
 
 
@@ -424,13 +427,21 @@ def solve_heuristic(
     durations = []
     for s in range(max(1, int(starts))):
         left = deadline - time.perf_counter()
-        if s > 0 and left < 1.5 * max(durations):
+        if s > 0 and left < 0.5 * max(durations):
             break
         ts = time.perf_counter()
-        # every start gets an equal share of what is left, the last one everything
+        # every start gets an equal share of what is left (at least a third: a start that cannot balance
+        # spends its share shaking tight spots, and a fresh start often does better), the last one everything
         share = left / (int(starts) - s) if s < int(starts) - 1 else left
         plan = _single_start(
-            data, seed + s, t0, min(deadline, ts + max(share, 0.6 * left)), xy, allowed, locks, cur
+            data,
+            seed + s,
+            t0,
+            min(deadline, ts + max(share, START_MIN_SHARE * left)),
+            xy,
+            allowed,
+            locks,
+            cur,
         )
         durations.append(time.perf_counter() - ts)
         qual = _quality(plan, data.adjacency)

@@ -499,7 +499,11 @@ class Plan:
                 break
             steps += 1
             s = bad[0]
-            if self._fix(s) or self._fix_by_resplit(s) or (self.use_mip and self._fix_by_mip(s, deadline)):
+            if (
+                self._fix(s)
+                or self._fix_by_resplit(s)
+                or (self.use_mip and (self._fix_by_partition(s, deadline) or self._fix_by_mip(s, deadline)))
+            ):
                 stuck.discard(s)
             else:
                 stuck.add(s)
@@ -586,6 +590,14 @@ class Plan:
             self.set_centers(centers0)
             tries += 1
         return bool(self.violation().max(initial=0.0) <= 1e-9)
+
+    def _fix_by_partition(self, s: int, deadline: float) -> bool:
+        """Re-partition ``s`` and its neighbours from all their balanced groups (:mod:`.heur_partition`)."""
+        if not self.enforce:
+            return False
+        from terrkit.design.heur_partition import repartition_around
+
+        return repartition_around(self, s, deadline)
 
     def _fix_by_mip(self, s: int, deadline: float) -> bool:
         """Re-solve ``s`` and its neighbouring territories exactly (contiguity enforced only)."""

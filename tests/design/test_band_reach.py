@@ -1,4 +1,4 @@
-"""The connected-band check: which units no balanced, connected territory can hold (a proof, never a guess)."""
+"""The connected-band check: units that no balanced, connected territory can hold (a proof, never a guess)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ def test_dead_end_chain_is_proven_with_the_closest_groups():
     suffolk = gaps[0]
     assert suffolk.below == 9.0 and set(suffolk.below_set) == {0, 1, 2}
     assert suffolk.above == 11.0 and set(suffolk.above_set) in ({0, 1, 2, 3}, {0, 1, 2, 4})
-    assert 1 not in gaps, "Nassau + Queens + Kings + Bronx = 10 is a balanced group"
+    # Nassau + Queens + Kings + Bronx = 10 is in the band but cuts Suffolk off, and 3 is no territory
+    nassau = gaps[1]
+    assert set(nassau.blocked_set) == {1, 2, 3, 4} and nassau.pocket == (0,) and nassau.pocket_total == 3.0
     # c: c+b+a+bronx = 9, one more unit makes 11 (kings) or 12 (queens)
     assert gaps[7].below == 9.0 and gaps[7].above == 11.0
 
@@ -65,7 +67,8 @@ def test_problem_check_explains_the_dead_end_in_business_words():
     assert len(issues) == 1
     assert issues[0].startswith(
         "no contiguous territory can hold unit suffolk with potential within ±4% of the target 10: "
-        "the connected groups of units around it reach at most 90% of the target (suffolk with nassau, queens)"
+        "the connected groups of units around it reach at most 90% of the target "
+        "(suffolk with nassau, queens)"
     )
     assert "or at least 110%" in issues[0]
     assert "raise the tolerance to at least 10% or split a unit" in issues[0]
@@ -91,8 +94,20 @@ def test_without_contiguity_the_band_is_not_checked():
     assert problem.check() == []
 
 
+def _cuts_off_a_pocket(adj: sp.csr_matrix, v: np.ndarray, members: list[int], lo: float, hi: float) -> bool:
+    rest = np.setdiff1d(np.arange(len(v)), members)
+    if len(rest) == 0:
+        return False
+    _, comp = connected_components(adj[rest][:, rest], directed=False)
+    for total in np.bincount(comp, v[rest]):
+        if not any(m * lo <= total <= m * hi for m in range(1, 100)):
+            return True
+    return False
+
+
 def _brute_force(adj: sp.csr_matrix, v: np.ndarray, lo: float, hi: float):
-    """For every unit: whether a connected set in the band holds it, the best total below and above."""
+    """For every unit: whether a connected set in the band, cutting off no pocket, holds it; the best total
+    below and above the band."""
     n = len(v)
     reach = np.zeros(n, dtype=bool)
     below = np.full(n, -np.inf)
@@ -103,9 +118,12 @@ def _brute_force(adj: sp.csr_matrix, v: np.ndarray, lo: float, hi: float):
             if connected_components(adj[m][:, m], directed=False)[0] != 1:
                 continue
             total = float(v[m].sum())
+            witness = lo <= total <= hi and not _cuts_off_a_pocket(adj, v, m, lo, hi)
             for u in m:
-                if lo <= total <= hi:
+                if witness:
                     reach[u] = True
+                elif lo <= total <= hi:
+                    pass
                 elif total < lo:
                     below[u] = max(below[u], total)
                 else:
@@ -163,7 +181,9 @@ def test_negative_values_are_refused():
 
 def test_cli_explains_the_dead_end_and_writes_nothing(tmp_path):
     units = tmp_path / "units.csv"
-    pd.DataFrame({"id": LI_IDS, "x": range(8), "y": [0] * 8, "potential": LI_VALUES}).to_csv(units, index=False)
+    pd.DataFrame({"id": LI_IDS, "x": range(8), "y": [0] * 8, "potential": LI_VALUES}).to_csv(
+        units, index=False
+    )
     edges = tmp_path / "edges.csv"
     pd.DataFrame(LI_EDGES, columns=["a", "b"]).to_csv(edges, index=False)
     out = tmp_path / "plan.csv"

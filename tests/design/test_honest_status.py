@@ -28,13 +28,28 @@ def _impossible_path() -> TerritoryDesignProblem:
     )
 
 
-def _impossible_star() -> TerritoryDesignProblem:
-    """A hub with three spokes, all of load 1, into 2 territories of exactly 2.
+def _impossible_locks() -> TerritoryDesignProblem:
+    """Four units of load 1 on a line a-b-c-d into 2 territories of exactly 2, with a and c locked together.
 
-    Every unit alone can sit in a connected group of 2 (a spoke with the hub), so the pre-solve checks pass,
-    but only one spoke can have the hub: the other two are not connected.
+    Each requirement alone can be met (a and c weigh 2 together; every unit sits in some connected pair),
+    but a connected territory holding a and c also holds b: 3, not 2.
     """
     return TerritoryDesignProblem.from_arrays(
+        ["a", "b", "c", "d"],
+        2,
+        xy=np.column_stack([np.arange(4.0), np.zeros(4)]),
+        measures={"load": [1.0, 1.0, 1.0, 1.0]},
+        balance={"load": 0.0},
+        adjacency=[("a", "b"), ("b", "c"), ("c", "d")],
+        contiguous=True,
+        locks={"a": 0, "c": 0},
+    )
+
+
+def test_a_star_is_explained_before_solving():
+    # a hub with three spokes of load 1 into 2 territories of 2: the territory of a spoke takes the hub and
+    # cuts the two other spokes off, and a single spoke is no territory
+    problem = TerritoryDesignProblem.from_arrays(
         ["hub", "n", "e", "s"],
         2,
         xy=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, -1.0]]),
@@ -43,12 +58,14 @@ def _impossible_star() -> TerritoryDesignProblem:
         adjacency=[("hub", "n"), ("hub", "e"), ("hub", "s")],
         contiguous=True,
     )
+    (issue,) = problem.check()
+    assert "cut off" in issue and "no whole number of territories can hold" in issue
 
 
 def test_exact_model_proves_infeasibility():
-    assert _impossible_star().check() == []
+    assert _impossible_locks().check() == []
     with pytest.raises(InfeasibleError, match="no alignment satisfies all requirements"):
-        _impossible_star().solve(method="exact", time_limit=10)
+        _impossible_locks().solve(method="exact", time_limit=10)
 
 
 def test_dead_end_is_explained_before_solving():
@@ -57,7 +74,7 @@ def test_dead_end_is_explained_before_solving():
 
 
 def test_heuristic_answer_that_breaks_balance_is_flagged():
-    result = _impossible_star().solve(method="heuristic", time_limit=5)
+    result = _impossible_locks().solve(method="heuristic", time_limit=5)
     assert result.status == "requirements_not_met"
     assert result.violations and all("load" in v or "contiguous" in v for v in result.violations)
     assert result.summary_dict()["violations"] == result.violations
@@ -94,7 +111,10 @@ def test_cli_infeasible_design_is_one_line_and_writes_nothing(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "no contiguous territory can hold unit a with load" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        "no contiguous territory can hold unit a with load" in result.stderr
+        and "Traceback" not in result.stderr
+    )
     assert not out.exists()
 
 

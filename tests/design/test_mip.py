@@ -213,17 +213,17 @@ def test_orlib_capacitated_instance():
 
 
 def test_solver_proven_infeasible_is_explained():
-    # each check alone passes (every spoke can join the hub in a group of 2), but contiguity + exact balance
-    # cannot hold together: a hub with three spokes, all of value 1, k=2 with exactly 2 each: one spoke gets
-    # the hub, the other two are not connected
+    # each check alone passes (a and c weigh 2 together; every unit sits in a connected pair of 2), but
+    # contiguity + exact balance + the locks cannot hold together: a territory with a and c also holds b
     prob = TerritoryDesignProblem.from_arrays(
-        ["hub", "n", "e", "s"],
+        list("abcd"),
         2,
-        xy=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, -1.0]]),
+        xy=np.column_stack([np.arange(4.0), np.zeros(4)]),
         measures={"v": [1, 1, 1, 1]},
         balance={"v": 0},
-        adjacency=[("hub", "n"), ("hub", "e"), ("hub", "s")],
+        adjacency=[("a", "b"), ("b", "c"), ("c", "d")],
         contiguous=True,
+        locks={"a": 0, "c": 0},
     )
     assert prob.check() == []
     with pytest.raises(InfeasibleError, match="together"):

@@ -1,0 +1,271 @@
+"""Exact re-partition of a few lumpy territories from all their balanced, connected groups of units.
+
+Where units are big next to the balance band (a metro area of counties, each 10-40% of a territory, in a +-2%
+band), single moves and swaps cannot balance a territory, and a flow-based MIP struggles to find any
+balanced answer. But there are few connected groups of such units whose totals fall inside the band, so
+they can all be listed. For a region of whole territories :math:`S` (all their units :math:`R`), every
+connected group :math:`g \\subseteq R` with every measure inside the band is enumerated, and HiGHS solves the
+set-partitioning model
+
+.. math::
+
+    \\min \\sum_g c_g x_g \\quad\\text{s.t.}\\quad \\sum_{g \\ni i} x_g = 1 \\;(i \\in R),\\qquad
+    \\sum_g x_g = |S|,\\qquad x_g \\in \\{0, 1\\}
+
+with :math:`c_g` the weighted distance of the group's units to its weighted centroid (compactness). Groups are
+connected and balanced by construction, so any solution balances the whole region; an infeasible model
+proves that the region cannot be balanced as it stands (a bigger region may be). The region grows from the
+territory to fix, one neighbouring territory at a time (violated ones first, then those with the fewest
+units, which keep the enumeration small), until a balanced re-partition is found, the enumeration exceeds
+its budget, or ``MAX_TERRITORIES`` is reached.
+
+It applies when centers are chosen by the model, the region has no locks or forbidden pairs, there is no
+current plan to respect (moved cap or penalty), the region's territories share their bounds, and measures
+are non-negative. Re-partitioned territories get the group their old one overlaps most, and their centers
+move to the new medoids.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linear_sum_assignment
+
+from terrkit.design.solvers import quiet_highs
+
+__all__ = ["balanced_groups", "repartition_around"]
+
+#: Largest region (territories) re-partitioned at once.
+MAX_TERRITORIES = 12
+#: Groups visited by one enumeration before the region is declared too big.
+GROUP_BUDGET = 60_000
+
+
+class _TooMany(Exception):
+    pass
+
+
+def balanced_groups(
+    adjacency: sp.csr_matrix,
+    measures: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    budget: int = GROUP_BUDGET,
+    deadline: float = np.inf,
+) -> list[np.ndarray] | None:
+    """Every connected set of units with every measure inside ``[lower, upper]`` (each set once).
+
+    Parameters
+    ----------
+    adjacency : scipy.sparse.csr_matrix
+        ``(n, n)`` symmetric adjacency of the units.
+    measures : numpy.ndarray
+        ``(n, q)`` non-negative measures.
+    lower, upper : numpy.ndarray
+        ``(q,)`` band of every measure.
+    budget : int
+        Sets visited before giving up.
+    deadline : float
+        ``time.perf_counter()`` value at which to give up.
+
+    Returns
+    -------
+    list of numpy.ndarray or None
+        The groups (unit indices), or None when the enumeration exceeded ``budget`` or ``deadline``.
+
+    Notes
+    -----
+    Each set is built from its smallest unit ``r``, extending a frontier of neighbours with a larger index
+    that are neither in the set nor excluded; after a neighbour has been tried it is excluded from the
+    remaining branches, so every connected set is visited exactly once. Sets above ``upper`` in any measure
+    are never extended (measures are non-negative).
+    """
+    adj = sp.csr_matrix(adjacency)
+    indptr, indices = adj.indptr, adj.indices
+    m = np.asarray(measures, dtype=float).reshape(adj.shape[0], -1)
+    lo = np.asarray(lower, dtype=float)
+    hi = np.asarray(upper, dtype=float) * (1 + 1e-12)
+    n = adj.shape[0]
+    groups: list[np.ndarray] = []
+    visited = [0]
+    members: list[int] = []
+    inside: set[int] = set()
+    limit = sys.getrecursionlimit()
+
+    def visit(total: np.ndarray, frontier: list[int], excluded: set[int]) -> None:
+        visited[0] += 1
+        if visited[0] > budget or len(members) > limit // 2:
+            raise _TooMany
+        if visited[0] % 2048 == 0 and time.perf_counter() > deadline:
+            raise _TooMany
+        if (total >= lo * (1 - 1e-12)).all():
+            groups.append(np.array(members, dtype=np.int64))
+        excluded = set(excluded)
+        in_frontier = set(frontier)
+        for pos, u in enumerate(frontier):
+            t2 = total + m[u]
+            if (t2 > hi).any():
+                excluded.add(u)
+                continue
+            extra = [
+                w
+                for w in indices[indptr[u] : indptr[u + 1]].tolist()
+                if w not in inside and w not in excluded and w not in in_frontier
+            ]
+            members.append(u)
+            inside.add(u)
+            visit(t2, frontier[pos + 1 :] + list(dict.fromkeys(extra)), excluded)
+            members.pop()
+            inside.discard(u)
+            excluded.add(u)
+
+    try:
+        for r in range(n):
+            if (m[r] > hi).any():
+                continue
+            members[:] = [r]
+            inside.clear()
+            inside.add(r)
+            smaller = set(range(r))
+            frontier = [w for w in indices[indptr[r] : indptr[r + 1]].tolist() if w > r]
+            visit(m[r].copy(), list(dict.fromkeys(frontier)), smaller)
+    except _TooMany:
+        return None
+    return groups
+
+
+def _applies(plan, terrs: np.ndarray, units: np.ndarray) -> bool:
+    if not plan.enforce or plan.q == 0 or plan.fixed or not plan.centers_are_units or plan.cur is not None:
+        return False
+    if plan.locked[units].any() or not plan.allowed[np.ix_(units, terrs)].all():
+        return False
+    if (plan.M[units] < 0).any():
+        return False
+    lo, hi = plan.L[terrs], plan.U[terrs]
+    return bool(
+        np.isfinite(lo).all()
+        and np.isfinite(hi).all()
+        and (np.ptp(lo, 0) == 0).all()
+        and (np.ptp(hi, 0) == 0).all()
+    )
+
+
+def _group_costs(groups: list[np.ndarray], xy: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted distance of every group's units to the group's weighted centroid."""
+    sizes = np.array([len(g) for g in groups])
+    owner = np.repeat(np.arange(len(groups)), sizes)
+    flat = np.concatenate(groups)
+    ww = w[flat] + 1e-12
+    sw = np.bincount(owner, ww)
+    cx = np.bincount(owner, ww * xy[flat, 0]) / sw
+    cy = np.bincount(owner, ww * xy[flat, 1]) / sw
+    d = np.hypot(xy[flat, 0] - cx[owner], xy[flat, 1] - cy[owner])
+    return np.bincount(owner, ww * d, minlength=len(groups))
+
+
+def _solve_partition(
+    groups: list[np.ndarray], n_units: int, n_parts: int, cost: np.ndarray, time_limit: float
+):
+    """Chosen group indices of a set partition of ``n_units`` into ``n_parts`` groups, or None."""
+    sizes = np.array([len(g) for g in groups])
+    ng = len(groups)
+    rows = np.r_[np.concatenate(groups), np.full(ng, n_units)]
+    cols = np.r_[np.repeat(np.arange(ng), sizes), np.arange(ng)]
+    a = sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_units + 1, ng))
+    lp = highspy.HighsLp()
+    lp.num_col_ = ng
+    lp.num_row_ = n_units + 1
+    lp.col_cost_ = np.asarray(cost, dtype=float) / max(float(np.abs(cost).max()), 1e-12)
+    lp.col_lower_ = np.zeros(ng)
+    lp.col_upper_ = np.ones(ng)
+    lp.row_lower_ = np.r_[np.ones(n_units), float(n_parts)]
+    lp.row_upper_ = np.r_[np.ones(n_units), float(n_parts)]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * ng
+    h = quiet_highs()
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("time_limit", float(max(time_limit, 0.2)))
+    h.setOptionValue("mip_rel_gap", 1e-3)
+    h.passModel(lp)
+    h.run()
+    sol = h.getSolution()
+    if not sol.value_valid or h.getInfo().primal_solution_status != 2:
+        return None
+    chosen = np.flatnonzero(np.asarray(sol.col_value) > 0.5)
+    return chosen if len(chosen) == n_parts else None
+
+
+def _apply(plan, terrs: np.ndarray, units: np.ndarray, parts: list[np.ndarray]) -> None:
+    """Give every new group the territory it overlaps most, move the units and re-center."""
+    old = plan.labels[units]
+    overlap = np.zeros((len(parts), len(terrs)))
+    for p, g in enumerate(parts):
+        for j, t in enumerate(terrs):
+            overlap[p, j] = plan.w[units[g]][old[g] == t].sum() + 1e-9 * np.count_nonzero(old[g] == t)
+    rows, cols = linear_sum_assignment(-overlap)
+    for p, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        for u in units[parts[p]].tolist():
+            if plan.labels[u] != terrs[j]:
+                plan.labels[u] = terrs[j]
+    plan._recount()
+    plan.reset_centers(terrs)
+
+
+def repartition_around(plan, s: int, deadline: float) -> bool:
+    """Re-partition territory ``s`` and its neighbours exactly into balanced, connected territories.
+
+    Parameters
+    ----------
+    plan : terrkit.design.local_search.Plan
+        The plan, changed in place when a balanced re-partition is found.
+    s : int
+        The territory to fix.
+    deadline : float
+        ``time.perf_counter()`` value to stop at.
+
+    Returns
+    -------
+    bool
+        Whether the region around ``s`` was re-partitioned (every territory in it is then within its bounds).
+    """
+    g = plan._territory_graph_all()
+    region = [int(s)]
+    size = np.bincount(plan.labels, minlength=plan.k)
+    tried_units = 0
+    while len(region) < MAX_TERRITORIES and time.perf_counter() < deadline:
+        nb = np.setdiff1d(np.unique(g[region].indices), region)
+        if len(nb) == 0:
+            return False
+        viol = plan.violation()[nb]
+        # violated neighbours first, then the smallest (fewest units keep the enumeration small)
+        region.append(int(nb[np.lexsort((size[nb], ~(viol > 1e-12)))][0]))
+        terrs = np.array(sorted(region), dtype=np.int64)
+        units = np.flatnonzero(np.isin(plan.labels, terrs))
+        if len(units) == tried_units or not _applies(plan, terrs, units):
+            return False
+        tried_units = len(units)
+        sub = plan.adj[units][:, units]
+        groups = balanced_groups(sub, plan.M[units], plan.L[terrs[0]], plan.U[terrs[0]], deadline=deadline)
+        if groups is None:
+            return False
+        if len(groups) < len(terrs):
+            continue
+        xy = plan.xy[units] if plan.xy is not None else np.c_[np.arange(len(units)), np.zeros(len(units))]
+        cost = _group_costs(groups, xy, plan.w[units])
+        left = deadline - time.perf_counter()
+        if left < 0.5:
+            return False
+        chosen = _solve_partition(groups, len(units), len(terrs), cost, min(10.0, 0.5 * left))
+        if chosen is None:
+            continue
+        _apply(plan, terrs, units, [groups[c] for c in chosen])
+        return True
+    return False

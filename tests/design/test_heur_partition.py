@@ -1,0 +1,91 @@
+"""Exact re-partition of lumpy territories from all their balanced, connected groups."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from terrkit.design.heur_partition import balanced_groups, repartition_around
+from terrkit.design.heur_seed import allowed_pairs
+from terrkit.design.local_search import Plan
+
+from .test_heuristic import grid_adjacency, make_data
+
+
+def _connected(adj: sp.csr_matrix, members: list[int]) -> bool:
+    return connected_components(adj[members][:, members], directed=False)[0] == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_groups_are_exactly_the_connected_sets_in_the_band(seed):
+    rng = np.random.default_rng(seed)
+    adj = grid_adjacency(3, 4)  # 12 units
+    m = rng.integers(1, 6, (12, 2)).astype(float)
+    lo, hi = np.array([8.0, 7.0]), np.array([10.0, 11.0])
+    expected = set()
+    for size in range(1, 13):
+        for members in itertools.combinations(range(12), size):
+            tot = m[list(members)].sum(axis=0)
+            if (tot >= lo).all() and (tot <= hi).all() and _connected(adj, list(members)):
+                expected.add(members)
+    groups = balanced_groups(adj, m, lo, hi)
+    found = [tuple(sorted(g.tolist())) for g in groups]
+    assert len(found) == len(set(found)), "every group once"
+    assert set(found) == expected
+
+
+def test_budget_and_deadline_give_up():
+    adj = grid_adjacency(6, 6)
+    m = np.ones((36, 1))
+    assert balanced_groups(adj, m, np.array([9.0]), np.array([9.0]), budget=100) is None
+    assert balanced_groups(adj, m, np.array([9.0]), np.array([9.0]), deadline=time.perf_counter() - 1) is None
+
+
+def _lumpy_plan():
+    """A 3 x 4 grid of big units (10-45% of a territory) in 3 territories of 100 +- 2%.
+
+    The columns as territories (150, 70, 80) are far out of balance, but the grid can be cut into three
+    connected groups of exactly 100: {40, 35, 25}, {30, 45, 25} and the rest.
+    """
+    values = np.array(
+        [
+            [40.0, 35.0, 30.0, 45.0],
+            [25.0, 20.0, 30.0, 25.0],
+            [15.0, 15.0, 10.0, 10.0],
+        ]
+    ).ravel()
+    yy, xx = np.divmod(np.arange(12), 4)
+    data = make_data(np.c_[xx, yy] * 10.0, grid_adjacency(3, 4), values, 3, 0.02)
+    labels = np.array([0, 0, 1, 2] * 3)  # columns 0-1 | 2 | 3
+    plan = Plan(data, labels, np.array([4, 6, 7]), allowed_pairs(data))
+    plan.xy = data.xy_km
+    return plan, values, data
+
+
+def test_repartition_balances_lumpy_territories_exactly():
+    plan, values, data = _lumpy_plan()
+    assert plan.violation().max() > 0
+    assert repartition_around(plan, 0, time.perf_counter() + 30)
+    labels = plan.labels
+    assert sorted(np.unique(labels).tolist()) == [0, 1, 2] and len(labels) == 12
+    totals = np.bincount(labels, values, minlength=3)
+    assert (totals >= 98 - 1e-9).all() and (totals <= 102 + 1e-9).all(), totals
+    for t in range(3):
+        assert _connected(data.adjacency, np.flatnonzero(labels == t).tolist())
+        assert labels[plan.centers[t]] == t, "centers move with their territories"
+    assert plan.violation().max() == 0
+    assert np.allclose(plan.T[:, 0], totals), "the plan's running totals follow the new labels"
+
+
+def test_repartition_leaves_locked_regions_alone():
+    plan, _, data = _lumpy_plan()
+    plan.locked = np.zeros(12, dtype=bool)
+    plan.locked[0] = True
+    before = plan.labels.copy()
+    assert not repartition_around(plan, 0, time.perf_counter() + 30)
+    assert (plan.labels == before).all()
