@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BandGap", "unreachable_units"]
+__all__ = ["BandGap", "sole_witnesses", "unreachable_units"]
 
 #: Sets visited per unit before its search is abandoned (the unit is then not judged).
 NODE_BUDGET = 5_000
@@ -232,10 +232,12 @@ def _greedy_witness(
 class _Search:
     """Exhaustive search of the connected sets containing one unit, with totals up to ``hi``."""
 
-    def __init__(self, values, indptr, indices, lo, hi, budget) -> None:
+    def __init__(self, values, indptr, indices, lo, hi, budget, stop_after: int = 1) -> None:
         self.values, self.indptr, self.indices = values, indptr, indices
         self.lo, self.hi, self.budget = lo, hi, budget
+        self.stop_after = stop_after
         self.nodes = 0
+        self.witnesses: list[tuple[int, ...]] = []
 
     def run(self, r: int) -> list[int] | BandGap:
         """A witness set containing ``r``, or the gap around the band when there is none."""
@@ -250,6 +252,8 @@ class _Search:
             self._visit(float(v[r]), list(dict.fromkeys(frontier)), set())
         except _Found as found:
             return found.members
+        if self.witnesses:  # fewer than ``stop_after``, but some
+            return list(self.witnesses[0])
         blocked_set, pocket, pocket_total = self.blocked or ((), (), float("nan"))
         return BandGap(
             r, self.below[0], self.below[1], self.above[0], self.above[1], blocked_set, pocket, pocket_total
@@ -265,8 +269,10 @@ class _Search:
             cut_off = _pocket(self.inside, v, self.indptr, self.indices, lo, hi, work)
             self.nodes += work[0] // POCKET_WORK_PER_NODE
             if cut_off is None:
-                raise _Found(list(self.members))
-            if self.blocked is None:
+                self.witnesses.append(tuple(self.members))
+                if len(self.witnesses) >= self.stop_after:
+                    raise _Found(list(self.members))
+            elif self.blocked is None:
                 self.blocked = (tuple(self.members), *cut_off)
         elif total > self.below[0]:
             self.below = (total, tuple(self.members))
@@ -358,3 +364,61 @@ def unreachable_units(
         if witness is not None:
             judged[np.asarray(witness)] = True
     return gaps
+
+
+def sole_witnesses(
+    adjacency: sp.spmatrix,
+    values: np.ndarray,
+    lower: float,
+    upper: float,
+    *,
+    node_budget: int = NODE_BUDGET,
+    total_budget: int = TOTAL_BUDGET,
+) -> list[tuple[int, ...]]:
+    """Groups that are the only witness of some unit: every feasible plan has each of them as a territory.
+
+    A unit whose greedy searches fail is searched exhaustively for two witnesses (connected sets holding it
+    with their total in ``[lower, upper]``, cutting off no pocket). When the search completes with exactly
+    one, the territory of that unit in any feasible plan is that set. On Long Island, Suffolk's territory
+    may have to be exactly Suffolk + Nassau + Queens + the Bronx.
+
+    Parameters
+    ----------
+    adjacency, values, lower, upper, node_budget, total_budget
+        As in :func:`unreachable_units`.
+
+    Returns
+    -------
+    list of tuple of int
+        Distinct groups (unit indices), biggest unit first.
+    """
+    v = np.asarray(values, dtype=float)
+    if not np.isfinite(v).all() or (v < 0).any():
+        raise ValueError("the band check needs finite, non-negative values")
+    adj = sp.csr_matrix(adjacency)
+    indptr, indices = adj.indptr, adj.indices
+    lo, hi = float(lower), float(upper)
+    done = v > hi
+    found: list[tuple[int, ...]] = []
+    spent = 0
+    for r in np.argsort(-v, kind="stable").tolist():
+        if done[r] or spent >= total_budget:
+            continue
+        if (
+            _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True) is not None
+            or _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False) is not None
+        ):
+            continue
+        search = _Search(v, indptr, indices, lo, hi, min(node_budget, total_budget - spent), stop_after=2)
+        try:
+            search.run(r)
+        except _OutOfBudget:
+            continue
+        finally:
+            spent += search.nodes
+        if len(search.witnesses) == 1:
+            group = tuple(sorted(search.witnesses[0]))
+            done[list(group)] = True
+            if group not in found:
+                found.append(group)
+    return found

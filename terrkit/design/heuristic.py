@@ -49,8 +49,8 @@ LP_MARGIN = 0.15
 #: Location-allocation stops when an LP / center-update round gains less than this share of the objective.
 LA_MIN_GAIN = 2e-4
 
-#: Smallest share of the remaining time a start may use.
-START_MIN_SHARE = 0.34
+#: Smallest share of the remaining time a start may use (a tight instance needs long shaking).
+START_MIN_SHARE = 0.6
 
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
 
@@ -390,6 +390,7 @@ def solve_heuristic(
     seed: int = 0,
     solver: str = "highs",
     starts: int | None = None,
+    fix_forced: bool = True,
 ) -> HeuristicOutcome:
     """Design territories with LP-guided location-allocation and contiguity-preserving local search.
 
@@ -408,6 +409,9 @@ def solve_heuristic(
         Number of independent starts (seeds ``seed, seed+1, ...``); the best plan is kept (balanced first,
         then fewest fragments, then lowest objective). Default: 4 up to 5,000 units, else 1. A start is
         skipped when the remaining time is unlikely to be enough for it.
+    fix_forced : bool, default True
+        First fix the territories that the balance band and contiguity force
+        (:mod:`terrkit.design.heur_forced`), and design the others on the remaining units.
 
     Returns
     -------
@@ -416,6 +420,15 @@ def solve_heuristic(
     """
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit)
+    if fix_forced:
+        from terrkit.design.heur_forced import forced_groups
+
+        groups = forced_groups(data)
+        if groups:
+            log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
+            return _solve_around_forced(
+                data, groups, deadline=deadline, seed=seed, solver=solver, starts=starts, t0=t0
+            )
     n = data.n
     xy = planar_xy(data)
     allowed = allowed_pairs(data)
@@ -430,8 +443,9 @@ def solve_heuristic(
         if s > 0 and left < 0.5 * max(durations):
             break
         ts = time.perf_counter()
-        # every start gets an equal share of what is left (at least a third: a start that cannot balance
-        # spends its share shaking tight spots, and a fresh start often does better), the last one everything
+        # every start gets an equal share of what is left, but at least START_MIN_SHARE of it (a start that
+        # cannot balance spends it shaking tight spots), the last one everything; a start that failed to
+        # balance still leaves room for a fresh one
         share = left / (int(starts) - s) if s < int(starts) - 1 else left
         plan = _single_start(
             data,
@@ -449,8 +463,12 @@ def solve_heuristic(
         if best is None or qual < best_q:
             best, best_q = plan, qual
     plan = best
+    method = METHOD + (f" (best of {len(durations)} starts)" if len(durations) > 1 else "")
+    return _outcome(data, plan, _lower_bound(data, allowed, cur, deadline), method, t0)
 
-    lb = _lower_bound(data, allowed, cur, deadline)
+
+def _outcome(data, plan: Plan, lower_bound: float | None, method: str, t0: float) -> HeuristicOutcome:
+    """Measure ``plan`` (balance, contiguity, objective, moved share) as a :class:`HeuristicOutcome`."""
     labels = plan.labels.copy()
     frag = count_fragments(data.adjacency, labels) if data.adjacency is not None else -1
     T = plan.T
@@ -458,14 +476,14 @@ def solve_heuristic(
         plan.q == 0 or ((T >= plan.L - 1e-9 * plan.scale).all() and (T <= plan.U + 1e-9 * plan.scale).all())
     )
     moved_share = None
-    if cur is not None:
-        base = float(plan.mm[cur >= 0].sum())
+    if plan.cur is not None:
+        base = float(plan.mm[plan.cur >= 0].sum())
         moved_share = plan.moved_total / base if base > 0 else 0.0
     return HeuristicOutcome(
         labels=labels,
         centers=plan.centers.copy(),
-        lower_bound=lb,
-        method=METHOD + (f" (best of {len(durations)} starts)" if len(durations) > 1 else ""),
+        lower_bound=lower_bound,
+        method=method,
         seconds=time.perf_counter() - t0,
         balanced=balanced,
         contiguous=bool(data.adjacency is not None and frag == 0),
@@ -473,3 +491,27 @@ def solve_heuristic(
         moved_share=moved_share,
         fragments=frag,
     )
+
+
+def _solve_around_forced(data, groups, *, deadline, seed, solver, starts, t0) -> HeuristicOutcome:
+    """Fix the forced groups as territories and design the others on the remaining units."""
+    from terrkit.design.heur_forced import without_units
+    from terrkit.design.heur_seed import _medoid
+
+    k_rest = data.k - len(groups)
+    sub, keep = without_units(data, np.concatenate(groups), k_rest)
+    inner = solve_heuristic(
+        sub, time_limit=max(deadline - time.perf_counter(), 1.0), seed=seed, solver=solver, starts=starts,
+        fix_forced=False,
+    )  # fmt: skip
+    labels = np.empty(data.n, dtype=np.int64)
+    labels[keep] = inner.labels
+    centers = np.empty(data.k, dtype=np.int64)
+    centers[:k_rest] = keep[inner.centers]
+    xy = planar_xy(data)
+    for f, g in enumerate(groups):
+        labels[g] = k_rest + f
+        centers[k_rest + f] = _medoid(data, g, xy)
+    plan = Plan(data, labels, centers, allowed_pairs(data))
+    method = f"{inner.method}; {len(groups)} territories forced by the band and contiguity fixed first"
+    return _outcome(data, plan, None, method, t0)

@@ -1,0 +1,64 @@
+"""Territories forced by the balance band and contiguity, fixed before the heuristic designs the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from terrkit.design.band_reach import sole_witnesses
+from terrkit.design.heur_forced import forced_groups, without_units
+from terrkit.design.heuristic import solve_heuristic
+
+from .test_heuristic import make_data
+
+# Suffolk - Nassau - Queens, Queens to Kings and the Bronx, the Bronx on to a - b - c.
+#   index:  0=suffolk 1=nassau 2=queens 3=kings 4=bronx 5=a 6=b 7=c
+VALUES = np.array([3.0, 3.0, 3.0, 1.0, 2.0, 3.0, 3.0, 2.0])  # total 20: two territories of 10 +- 5%
+EDGES = [(0, 1), (1, 2), (2, 3), (2, 4), (3, 4), (4, 5), (5, 6), (6, 7)]
+
+
+def _adjacency() -> sp.csr_matrix:
+    e = np.array(EDGES)
+    a = sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(8, 8))
+    return (a + a.T).tocsr()
+
+
+def _data(**kw):
+    return make_data(np.c_[np.arange(8.0) * 10, np.zeros(8)], _adjacency(), VALUES, 2, 0.05, **kw)
+
+
+def test_the_only_witness_of_suffolk_is_found():
+    # Suffolk's territory grows through Nassau and Queens (9); with Kings it holds 10, with the Bronx 11:
+    # {Suffolk, Nassau, Queens, Kings} is the only group in 9.5..10.5 that holds Suffolk
+    assert (0, 1, 2, 3) in sole_witnesses(_adjacency(), VALUES, 9.5, 10.5)
+    # with a wider band Suffolk + Nassau + Queens (9) is a witness too: nothing is forced by Suffolk
+    assert all(0 not in g for g in sole_witnesses(_adjacency(), VALUES, 8.9, 11.1))
+
+
+def test_forced_groups_only_when_eligible():
+    (group,) = forced_groups(_data())
+    assert group.tolist() == [0, 1, 2, 3]
+    locked = np.full(8, -1)
+    locked[7] = 1
+    assert forced_groups(_data(locked=locked)) == [], "locks make the reduction unsafe: not applied"
+    assert forced_groups(_data(contiguous=False)) == []
+
+
+def test_without_units_keeps_the_rest_consistent():
+    data = _data()
+    sub, keep = without_units(data, np.array([0, 1, 2, 3]), 1)
+    assert keep.tolist() == [4, 5, 6, 7]
+    assert sub.k == 1 and sub.n == 4 and sub.lower.shape == (1, 1)
+    assert sub.measures[:, 0].tolist() == [2.0, 3.0, 3.0, 2.0]
+    assert sub.adjacency.shape == (4, 4) and sub.adjacency.nnz == 6  # bronx-a, a-b, b-c both ways
+    assert sub.ids.tolist() == ["u4", "u5", "u6", "u7"]
+
+
+def test_heuristic_fixes_the_forced_territory_and_says_so():
+    out = solve_heuristic(_data(), time_limit=20, seed=0)
+    assert out.balanced and out.contiguous
+    assert len(set(out.labels[[0, 1, 2, 3]].tolist())) == 1
+    assert set(out.labels.tolist()) == {0, 1}
+    assert "forced by the band and contiguity" in out.method
+    for t in range(2):
+        assert out.labels[out.centers[t]] == t
