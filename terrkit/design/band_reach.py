@@ -379,7 +379,8 @@ def sole_witnesses(
 
     A unit whose greedy searches fail is searched exhaustively for two witnesses (connected sets holding it
     with their total in ``[lower, upper]``, cutting off no pocket). When the search completes with exactly
-    one, the territory of that unit in any feasible plan is that set. On Long Island, Suffolk's territory
+    one, the territory of that unit in any feasible plan is that set. Units in a witness found greedily are
+    not searched, so a forced group may be missed, but a group returned is always forced. On Long Island, Suffolk's territory
     may have to be exactly Suffolk + Nassau + Queens + the Bronx.
 
     Parameters
@@ -404,10 +405,11 @@ def sole_witnesses(
     for r in np.argsort(-v, kind="stable").tolist():
         if done[r] or spent >= total_budget:
             continue
-        if (
-            _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True) is not None
-            or _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False) is not None
-        ):
+        witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True)
+        if witness is None:
+            witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False)
+        if witness is not None:  # an easy witness: its units are taken as having several (not searched)
+            done[witness] = True
             continue
         search = _Search(v, indptr, indices, lo, hi, min(node_budget, total_budget - spent), stop_after=2)
         try:
