@@ -377,10 +377,11 @@ def sole_witnesses(
 ) -> list[tuple[int, ...]]:
     """Groups that are the only witness of some unit: every feasible plan has each of them as a territory.
 
-    A unit whose greedy searches fail is searched exhaustively for two witnesses (connected sets holding it
-    with their total in ``[lower, upper]``, cutting off no pocket). When the search completes with exactly
-    one, the territory of that unit in any feasible plan is that set. Units in a witness found greedily are
-    not searched, so a forced group may be missed, but a group returned is always forced. On Long Island, Suffolk's territory
+    Every unit at least as big as the band's width, and every other unit whose greedy searches fail, is
+    searched exhaustively for two witnesses (connected sets holding it with their total in
+    ``[lower, upper]``, cutting off no pocket). When the search completes with exactly one, the territory of
+    that unit in any feasible plan is that set. Units in a witness found greedily are not searched, and
+    searches are bounded, so a forced group may be missed, but a group returned is always forced. On Long Island, Suffolk's territory
     may have to be exactly Suffolk + Nassau + Queens + the Bronx.
 
     Parameters
@@ -405,12 +406,13 @@ def sole_witnesses(
     for r in np.argsort(-v, kind="stable").tolist():
         if done[r] or spent >= total_budget:
             continue
-        witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True)
-        if witness is None:
-            witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False)
-        if witness is not None:  # an easy witness: its units are taken as having several (not searched)
-            done[witness] = True
-            continue
+        if v[r] < hi - lo:  # a unit smaller than the band's width rarely has a single witness
+            witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True)
+            if witness is None:
+                witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False)
+            if witness is not None:  # taken as one of several: its units are not searched
+                done[witness] = True
+                continue
         search = _Search(v, indptr, indices, lo, hi, min(node_budget, total_budget - spent), stop_after=2)
         try:
             search.run(r)
