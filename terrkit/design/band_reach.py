@@ -229,6 +229,23 @@ def _greedy_witness(
     return None
 
 
+def _easy_witness(r: int, values, indptr, indices, lo: float, hi: float) -> list[int] | None:
+    """A witness for ``r`` grown as a ball, else smallest neighbour first; None when both fail."""
+    witness = _greedy_witness(r, values, indptr, indices, lo, hi, by_hops=True)
+    if witness is None:
+        witness = _greedy_witness(r, values, indptr, indices, lo, hi, by_hops=False)
+    return witness
+
+
+def _prepare(adjacency, values, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """Checked values, the CSR arrays of the adjacency and the band as floats."""
+    v = np.asarray(values, dtype=float)
+    if not np.isfinite(v).all() or (v < 0).any():
+        raise ValueError("the band check needs finite, non-negative values")
+    adj = sp.csr_matrix(adjacency)
+    return v, adj.indptr, adj.indices, float(lower), float(upper)
+
+
 class _Search:
     """Exhaustive search of the connected sets containing one unit, with totals up to ``hi``."""
 
@@ -334,12 +351,7 @@ def unreachable_units(
     ValueError
         If a value is negative or not finite (the search relies on totals growing with the set).
     """
-    v = np.asarray(values, dtype=float)
-    if not np.isfinite(v).all() or (v < 0).any():
-        raise ValueError("the band check needs finite, non-negative values")
-    adj = sp.csr_matrix(adjacency)
-    indptr, indices = adj.indptr, adj.indices
-    lo, hi = float(lower), float(upper)
+    v, indptr, indices, lo, hi = _prepare(adjacency, values, lower, upper)
     judged = v > hi  # too big alone: reported by the single-unit check
     gaps: list[BandGap] = []
     spent = 0
@@ -347,9 +359,7 @@ def unreachable_units(
     for r in np.argsort(-v, kind="stable").tolist():
         if judged[r]:
             continue
-        witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True)
-        if witness is None:
-            witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False)
+        witness = _easy_witness(r, v, indptr, indices, lo, hi)
         if witness is None and spent < total_budget:
             search = _Search(v, indptr, indices, lo, hi, min(node_budget, total_budget - spent))
             try:
@@ -381,8 +391,8 @@ def sole_witnesses(
     searched exhaustively for two witnesses (connected sets holding it with their total in
     ``[lower, upper]``, cutting off no pocket). When the search completes with exactly one, the territory of
     that unit in any feasible plan is that set. Units in a witness found greedily are not searched, and
-    searches are bounded, so a forced group may be missed, but a group returned is always forced. On Long Island, Suffolk's territory
-    may have to be exactly Suffolk + Nassau + Queens + the Bronx.
+    searches are bounded, so a forced group may be missed, but a group returned is always forced. On Long
+    Island, Suffolk's territory may have to be exactly Suffolk + Nassau + Queens + the Bronx.
 
     Parameters
     ----------
@@ -394,12 +404,7 @@ def sole_witnesses(
     list of tuple of int
         Distinct groups (unit indices), biggest unit first.
     """
-    v = np.asarray(values, dtype=float)
-    if not np.isfinite(v).all() or (v < 0).any():
-        raise ValueError("the band check needs finite, non-negative values")
-    adj = sp.csr_matrix(adjacency)
-    indptr, indices = adj.indptr, adj.indices
-    lo, hi = float(lower), float(upper)
+    v, indptr, indices, lo, hi = _prepare(adjacency, values, lower, upper)
     done = v > hi
     found: list[tuple[int, ...]] = []
     spent = 0
@@ -407,9 +412,7 @@ def sole_witnesses(
         if done[r] or spent >= total_budget:
             continue
         if v[r] < hi - lo:  # a unit smaller than the band's width rarely has a single witness
-            witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=True)
-            if witness is None:
-                witness = _greedy_witness(r, v, indptr, indices, lo, hi, by_hops=False)
+            witness = _easy_witness(r, v, indptr, indices, lo, hi)
             if witness is not None:  # taken as one of several: its units are not searched
                 done[witness] = True
                 continue
