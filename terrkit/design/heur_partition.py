@@ -16,8 +16,8 @@ with :math:`c_g` the weighted distance of the group's units to its weighted cent
 connected and balanced by construction, so any solution balances the whole region; an infeasible model
 proves that the region cannot be balanced as it stands (a bigger region may be). The region grows from the
 territory to fix, one neighbouring territory at a time (violated ones first, then those with the fewest
-units, which keep the enumeration small), until a balanced re-partition is found, the enumeration exceeds
-its budget, or ``MAX_TERRITORIES`` is reached.
+units, which keep the enumeration small), until a balanced re-partition is found or ``MAX_TERRITORIES`` is
+reached; a neighbour whose small units make the enumeration exceed its budget is left out.
 
 It applies when centers are chosen by the model, the region has no locks or forbidden pairs, there is no
 current plan to respect (moved cap or penalty), the region's territories share their bounds, and measures
@@ -42,7 +42,7 @@ __all__ = ["balanced_groups", "repartition_around"]
 #: Largest region (territories) re-partitioned at once.
 MAX_TERRITORIES = 12
 #: Groups visited by one enumeration before the region is declared too big.
-GROUP_BUDGET = 60_000
+GROUP_BUDGET = 40_000
 
 
 class _TooMany(Exception):
@@ -239,23 +239,26 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
     g = plan._territory_graph_all()
     region = [int(s)]
     size = np.bincount(plan.labels, minlength=plan.k)
-    tried_units = 0
+    too_fine: list[int] = []  # neighbours whose small units make the enumeration explode
     while len(region) < MAX_TERRITORIES and time.perf_counter() < deadline:
-        nb = np.setdiff1d(np.unique(g[region].indices), region)
+        nb = np.setdiff1d(np.unique(g[region].indices), region + too_fine)
         if len(nb) == 0:
             return False
         viol = plan.violation()[nb]
         # violated neighbours first, then the smallest (fewest units keep the enumeration small)
-        region.append(int(nb[np.lexsort((size[nb], ~(viol > 1e-12)))][0]))
-        terrs = np.array(sorted(region), dtype=np.int64)
+        candidate = int(nb[np.lexsort((size[nb], ~(viol > 1e-12)))][0])
+        terrs = np.array(sorted([*region, candidate]), dtype=np.int64)
         units = np.flatnonzero(np.isin(plan.labels, terrs))
-        if len(units) == tried_units or not _applies(plan, terrs, units):
+        if not _applies(plan, terrs, units):
             return False
-        tried_units = len(units)
         sub = plan.adj[units][:, units]
         groups = balanced_groups(sub, plan.M[units], plan.L[terrs[0]], plan.U[terrs[0]], deadline=deadline)
         if groups is None:
-            return False
+            too_fine.append(candidate)
+            if len(too_fine) > MAX_TERRITORIES:
+                return False
+            continue
+        region.append(candidate)
         if len(groups) < len(terrs):
             continue
         xy = plan.xy[units] if plan.xy is not None else np.c_[np.arange(len(units)), np.zeros(len(units))]
