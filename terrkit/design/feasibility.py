@@ -35,7 +35,8 @@ def feasibility_issues(
     - a fixed center that is locked to or forbidden in another territory;
     - locks that force more movement than the moved-share cap allows;
     - with contiguity, a unit that no connected group of units with a total inside the balance band
-      contains (:mod:`terrkit.design.band_reach`), such as a big unit at the end of a chain of big units.
+      contains, or whose groups inside the band all cut off a pocket that no whole number of territories
+      can hold (:mod:`terrkit.design.band_reach`), such as a big unit at the end of a chain of big units.
     """
     names = list(range(data.k)) if territory_names is None else list(territory_names)
     tol = {b.column: b.tolerance for b in balances or []}
@@ -186,16 +187,14 @@ def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]
     name, ids = data.measure_names[j], data.ids
     target = data.target[:, j] if data.target is not None else np.full(data.k, np.nan)
     uniform = tolerance is not None and np.isfinite(target).all() and np.ptp(target) <= 1e-9 * abs(target[0])
-    more = ""
-    if len(gaps) > 1:
-        more = f" ({len(gaps) - 1} more units cannot reach the band either)"
+    more = f" ({len(gaps) - 1} more units cannot reach the band either)" if len(gaps) > 1 else ""
     if not uniform:
         g = max(gaps, key=lambda g: min(lo - g.below, g.above - hi))
-        above = f" or at least {_fmt(g.above)} ({_group(ids, g.above_set)})" if np.isfinite(g.above) else ""
+        reach = _reach(ids, g, _fmt, _fmt)
         return [
             f"no contiguous territory can hold unit {ids[g.unit]}: the connected groups of units around it "
-            f"have {name} at most {_fmt(g.below)} ({_group(ids, g.below_set)}){above}, outside every "
-            f"territory's range {_fmt(lo)} to {_fmt(hi)}; widen the ranges or split a unit{more}"
+            f"have {name} {reach or 'nowhere near the band'}, outside every territory's range {_fmt(lo)} to "
+            f"{_fmt(hi)}; widen the ranges or split a unit{more}"
         ]
     t = float(target[0])
 
@@ -203,32 +202,34 @@ def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]
         return min(1 - g.below / t, g.above / t - 1)
 
     g = max(gaps, key=need)
+    reach = _reach(
+        ids, g, lambda x: f"{_pct(x / t, math.floor)} of the target", lambda x: _pct(x / t, math.ceil)
+    )
     head = (
         f"no contiguous territory can hold unit {ids[g.unit]} with {name} within \u00b1{_pct(tolerance)} of "
         f"the target {_fmt(t)}: "
-    )
-    above = (
-        f" or at least {_pct(g.above / t, math.ceil)} ({_group(ids, g.above_set)})"
-        if np.isfinite(g.above)
-        else ""
-    )
-    reach = (
-        f"the connected groups of units around it reach at most {_pct(g.below / t, math.floor)} of the "
-        "target "
-        f"({_group(ids, g.below_set)}){above}"
     )
     if g.blocked_set:  # some groups are in the band but cut a pocket off: a wider band may not be enough
         pocket = ", ".join(str(ids[i]) for i in g.pocket[:5]) + (
             f" and {len(g.pocket) - 5} more" if len(g.pocket) > 5 else ""
         )
+        others = f"; the other groups reach {reach}" if reach else ""
         return [
-            head
-            + f"the groups inside the band (such as {_group(ids, g.blocked_set)}) cut off {pocket}, whose "
-            f"{name} ({_pct(g.pocket_total / t)} of a territory) no whole number of territories can hold; "
-            f"the other groups reach at most {_pct(g.below / t, math.floor)} of the target"
-            f"{above.split(' (')[0]}; "
-            f"loosen the tolerance or split a unit{more}"
+            f"{head}the groups inside the band (such as {_group(ids, g.blocked_set)}) cut off {pocket}, "
+            f"whose {name} ({_pct(g.pocket_total / t)} of a territory) no whole number of territories can "
+            f"hold{others}; loosen the tolerance or split a unit{more}"
         ]
     return [
-        head + reach + f"; raise the tolerance to at least {_pct(need(g), math.ceil)} or split a unit{more}"
+        f"{head}the connected groups of units around it reach {reach}; raise the tolerance to at least "
+        f"{_pct(need(g), math.ceil)} or split a unit{more}"
     ]
+
+
+def _reach(ids: np.ndarray, g, below: Callable[[float], str], above: Callable[[float], str]) -> str:
+    """ "at most <below> (<group>) or at least <above> (<group>)", leaving out a side without a group."""
+    sides = []
+    if np.isfinite(g.below):
+        sides.append(f"at most {below(g.below)} ({_group(ids, g.below_set)})")
+    if np.isfinite(g.above):
+        sides.append(f"at least {above(g.above)} ({_group(ids, g.above_set)})")
+    return " or ".join(sides)

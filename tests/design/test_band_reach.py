@@ -83,6 +83,24 @@ def test_the_tolerance_it_asks_for_is_enough_for_the_check():
     assert result.max_deviation["potential"] <= 0.10 + 1e-9
 
 
+def test_a_unit_in_the_band_alone_that_cuts_pockets_off_is_explained():
+    # the hub alone holds exactly 2 but cuts the spokes off; with a spoke it holds 3 or more
+    problem = TerritoryDesignProblem.from_arrays(
+        ["hub", "n", "e", "s"],
+        2,
+        xy=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, -1.0]]),
+        measures={"load": [2.0, 1.0, 1.0, 0.0]},
+        balance={"load": 0.0},
+        adjacency=[("hub", "n"), ("hub", "e"), ("hub", "s")],
+        contiguous=True,
+    )
+    (issue,) = problem.check()
+    assert (
+        "the groups inside the band (such as hub alone) cut off n, whose load (50% of a territory)" in issue
+    )
+    assert "the other groups reach at least 150% (hub with n)" in issue and "at most" not in issue
+
+
 def test_without_contiguity_the_band_is_not_checked():
     problem = TerritoryDesignProblem.from_arrays(
         LI_IDS,
