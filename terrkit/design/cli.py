@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from terrkit.exceptions import ConfigError, DataValidationError, InfeasibleError, SolverError, TerrkitError
+from terrkit.io.validate import fail_rows
 
 EXIT_OK = 0
 EXIT_SOLVER = 1
@@ -208,30 +209,10 @@ def read_cost(path: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     fr = frame[f].astype(str).str.strip()
     to = frame[t].astype(str).str.strip()
     cost = pd.to_numeric(frame[c], errors="coerce")
-    bad = np.flatnonzero((cost.isna() | (cost < 0)).to_numpy())
-    if len(bad):
-        r = int(bad[0])
-        raise DataValidationError(
-            path,
-            "cost must be a number >= 0",
-            column=str(c),
-            row=r + 2,
-            value=frame[c].iloc[r],
-            more=len(bad) - 1,
-        )
+    fail_rows(frame, path, c, cost.isna() | (cost < 0), "cost must be a number >= 0")
     unit_index = pd.Index([str(x) for x in ids])
     fi = unit_index.get_indexer(fr)
-    unknown = np.flatnonzero(fi < 0)
-    if len(unknown):
-        r = int(unknown[0])
-        raise DataValidationError(
-            path,
-            "from_id is not one of the units",
-            column=str(f),
-            row=r + 2,
-            value=fr.iloc[r],
-            more=len(unknown) - 1,
-        )
+    fail_rows(frame, path, f, fi < 0, "from_id is not one of the units", values=fr)
     to_ids = pd.unique(to)
     if set(to_ids) == set(unit_index):
         cand_index, cand = unit_index, None
@@ -294,17 +275,8 @@ def build_problem(args: argparse.Namespace):
         r = int(np.flatnonzero(ids.isna().to_numpy())[0])
         raise DataValidationError(path, "missing unit id", column=id_col, row=r + 2)
     ids = ids.astype(str).str.strip()
-    dup = ids.duplicated().to_numpy()
-    if dup.any():
-        r = int(np.flatnonzero(dup)[0])
-        raise DataValidationError(
-            path,
-            "duplicate unit id (each unit must appear once)",
-            column=id_col,
-            row=r + 2,
-            value=ids.iloc[r],
-            more=int(dup.sum()) - 1,
-        )
+    duplicate = ids.duplicated()
+    fail_rows(units, path, id_col, duplicate, "duplicate unit id (each unit must appear once)", values=ids)
     balance = _parse_balance(args.balance)
     capacity = _parse_capacity(args.capacity)
     columns = list(balance) + list(capacity) + ([args.weight] if args.weight else [])
