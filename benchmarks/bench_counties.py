@@ -34,6 +34,7 @@ import scipy.sparse as sp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _design import balanced_contiguous_data, check_then_solve  # noqa: E402
 from potential_surfaces import (  # noqa: E402
     SURFACES,
     county_surfaces,
@@ -43,9 +44,6 @@ from potential_surfaces import (  # noqa: E402
 
 from terrkit.datasets import load_counties, load_zip_points  # noqa: E402
 from terrkit.design.contiguity import count_fragments, territory_graph  # noqa: E402
-from terrkit.design.feasibility import feasibility_issues  # noqa: E402
-from terrkit.design.heuristic import solve_heuristic  # noqa: E402
-from terrkit.design.problem import Balance, DesignData  # noqa: E402
 from terrkit.geo import US_ALBERS  # noqa: E402
 
 
@@ -93,30 +91,6 @@ def county_graph(counties) -> tuple[sp.csr_matrix, list[tuple[int, int]]]:
         ncomp, comp = connected_components(adj, directed=False)
     adj.data[:] = 1.0
     return adj, links
-
-
-def make_data(counties, xy, lonlat, adj, pot, k, tol) -> DesignData:
-    n = len(counties)
-    mean = pot.sum() / k
-    return DesignData(
-        ids=counties["unit_id"].to_numpy(),
-        k=k,
-        xy_km=xy,
-        lonlat=lonlat,
-        cost=None,
-        distance_power=1.0,
-        weight=pot,
-        measure_names=["potential"],
-        measures=pot[:, None],
-        lower=np.full((k, 1), (1 - tol) * mean),
-        upper=np.full((k, 1), (1 + tol) * mean),
-        target=np.full((k, 1), mean),
-        adjacency=adj,
-        contiguous=True,
-        fixed_centers=None,
-        locked=np.full(n, -1),
-        forbidden=np.empty((0, 2), dtype=np.int64),
-    )
 
 
 def run_gerrychain(adj: sp.csr_matrix, pot: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, float]:
@@ -206,20 +180,17 @@ def main(argv=None) -> int:
         surfaces = county_surfaces(counties, zips, xy, k=args.k, seed=seed, names=todo)
         for name, pot in surfaces.items():
             label = f"{name} seed {seed}" if name != "sample" else name
-            data = make_data(counties, xy, lonlat, adj, pot, args.k, args.tol)
-            data.ids = counties["name"].to_numpy() + " (" + counties["unit_id"].to_numpy() + ")"
-            tc = time.perf_counter()
-            issues = feasibility_issues(data, balances=[Balance("potential", args.tol)])
-            check_s = time.perf_counter() - tc
-            if issues:
+            names = counties["name"].to_numpy() + " (" + counties["unit_id"].to_numpy() + ")"
+            data = balanced_contiguous_data(names, xy, lonlat, adj, pot, args.k, args.tol)
+            issues, check_s, out = check_then_solve(data, args.tol, args.time_limit, seed)
+            if out is None:
                 print(
                     f"[{label}] proved infeasible at ±{args.tol:.0%} by the check ({check_s:.1f} s): "
                     f"{issues[0]}"
                 )
                 proved.append(label)
                 continue
-            out = solve_heuristic(data, time_limit=max(args.time_limit - check_s, 1.0), seed=seed)
-            secs = check_s + out.seconds
+            secs = out.seconds
             ours = weighted_centroid_distance(xy, out.labels, pot)
             dev = max_deviation(out.labels, pot, args.k)
             frag = count_fragments(adj, out.labels)

@@ -25,13 +25,11 @@ import scipy.sparse as sp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _design import balanced_contiguous_data, check_then_solve  # noqa: E402
 from potential_surfaces import max_deviation, weighted_centroid_distance, zip_surface  # noqa: E402
 
 from terrkit.datasets import load_zip_points  # noqa: E402
 from terrkit.design.contiguity import count_fragments  # noqa: E402
-from terrkit.design.feasibility import feasibility_issues  # noqa: E402
-from terrkit.design.heuristic import solve_heuristic  # noqa: E402
-from terrkit.design.problem import Balance, DesignData  # noqa: E402
 from terrkit.geo import US_ALBERS  # noqa: E402
 
 
@@ -71,36 +69,15 @@ def main(argv=None) -> int:
         f"{relinked} re-links) in {time.perf_counter() - t0:.1f} s"
     )
     pot = zip_surface(zips, xy, k=args.k, seed=args.seed)
-    n, k = len(zips), args.k
-    mean = pot.sum() / k
-    data = DesignData(
-        ids=zips["zip"].to_numpy(),
-        k=k,
-        xy_km=xy,
-        lonlat=np.c_[zips["lon"], zips["lat"]],
-        cost=None,
-        distance_power=1.0,
-        weight=pot,
-        measure_names=["potential"],
-        measures=pot[:, None],
-        lower=np.full((k, 1), (1 - args.tol) * mean),
-        upper=np.full((k, 1), (1 + args.tol) * mean),
-        target=np.full((k, 1), mean),
-        adjacency=adj,
-        contiguous=True,
-        fixed_centers=None,
-        locked=np.full(n, -1),
-        forbidden=np.empty((0, 2), dtype=np.int64),
+    k = args.k
+    data = balanced_contiguous_data(
+        zips["zip"].to_numpy(), xy, np.c_[zips["lon"], zips["lat"]], adj, pot, k, args.tol
     )
-    tc = time.perf_counter()
-    issues = feasibility_issues(data, balances=[Balance("potential", args.tol)])  # as `terrkit design` does
-    check_s = time.perf_counter() - tc
+    issues, check_s, out = check_then_solve(data, args.tol, args.time_limit, args.seed)  # as `terrkit design`
     print(f"pre-solve check: {check_s:.1f} s, {'; '.join(issues) or 'no obstacle found'}")
-    if issues:
+    if out is None:
         print("TARGET NOT MET (proved infeasible)")
         return 0
-    out = solve_heuristic(data, time_limit=args.time_limit - check_s, seed=args.seed)
-    out.seconds += check_s
     dev = max_deviation(out.labels, pot, k)
     frag = count_fragments(adj, out.labels)
     dist = weighted_centroid_distance(xy, out.labels, pot)
