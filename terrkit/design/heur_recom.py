@@ -76,17 +76,9 @@ def resplit_pair(
         valid = np.flatnonzero(ok_a | ok_b)
         if len(valid) == 0:
             continue
-        children: list[list[int]] = [[] for _ in range(nU)]
-        for v in order[1:].tolist():
-            children[pred[v]].append(v)
+        children = _children(order, pred, nU)
         for p in valid.tolist():
-            v = int(cand[p])
-            side = np.zeros(nU, dtype=bool)
-            stack = [v]
-            while stack:
-                x = stack.pop()
-                side[x] = True
-                stack.extend(children[x])
+            side = _subtree(children, int(cand[p]), nU)
             for inside, orient in ((a, ok_a[p]), (b, ok_b[p])):
                 if not orient:
                     continue
@@ -119,6 +111,25 @@ def resplit_pair(
     plan.set_centers(old_centers)
     _relabel(plan, U, old)
     return False
+
+
+def _children(order: np.ndarray, pred: np.ndarray, n: int) -> list[list[int]]:
+    """Children lists of a spanning tree given by its search ``order`` (root first) and predecessors."""
+    children: list[list[int]] = [[] for _ in range(n)]
+    for v in order[1:].tolist():
+        children[pred[v]].append(v)
+    return children
+
+
+def _subtree(children: list[list[int]], v: int, n: int) -> np.ndarray:
+    """``(n,)`` mask of ``v`` and everything below it in the tree."""
+    side = np.zeros(n, dtype=bool)
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        side[x] = True
+        stack.extend(children[x])
+    return side
 
 
 def _relabel(plan, units: np.ndarray, labels: np.ndarray) -> None:
@@ -201,15 +212,7 @@ def resplit_region(plan, terrs: np.ndarray, rng: np.random.Generator, attempts: 
                 ok = False
                 break
             v = int(cand[cut[int(rng.integers(len(cut)))]])
-            children: list[list[int]] = [[] for _ in range(nr)]
-            for x in order[1:].tolist():
-                children[pred[x]].append(x)
-            side = np.zeros(nr, dtype=bool)
-            stack = [v]
-            while stack:
-                x = stack.pop()
-                side[x] = True
-                stack.extend(children[x])
+            side = _subtree(_children(order, pred, nr), v, nr)
             part[remaining[side]] = j
             remaining = remaining[~side]
         if not ok:
