@@ -174,14 +174,14 @@ def main(argv=None) -> int:
         f"({time.perf_counter() - t0:.1f} s)"
     )
     names = tuple(s for s in args.surfaces.split(",") if s)
+    unit_names = counties["name"].to_numpy() + " (" + counties["unit_id"].to_numpy() + ")"
     rows, proved = [], []
     for seed in parse_seeds(args.seeds):
         todo = tuple(n for n in names if n != "sample" or seed == parse_seeds(args.seeds)[0])
         surfaces = county_surfaces(counties, zips, xy, k=args.k, seed=seed, names=todo)
         for name, pot in surfaces.items():
             label = f"{name} seed {seed}" if name != "sample" else name
-            names = counties["name"].to_numpy() + " (" + counties["unit_id"].to_numpy() + ")"
-            data = balanced_contiguous_data(names, xy, lonlat, adj, pot, args.k, args.tol)
+            data = balanced_contiguous_data(unit_names, xy, lonlat, adj, pot, args.k, args.tol)
             issues, check_s, out = check_then_solve(data, args.tol, args.time_limit, seed)
             if out is None:
                 print(
