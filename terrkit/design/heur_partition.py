@@ -17,7 +17,14 @@ connected and balanced by construction, so any solution balances the whole regio
 proves that the region cannot be balanced as it stands (a bigger region may be). The region grows from the
 territory to fix, one neighbouring territory at a time (violated ones first, then those with the fewest
 units, which keep the enumeration small), until a balanced re-partition is found or ``MAX_TERRITORIES`` is
-reached; a neighbour whose small units make the enumeration exceed its budget is left out.
+reached.
+
+A territory of many small units next to the lumpy ones has too many balanced groups to list. When the
+region's enumeration exceeds its budget, each territory keeps its **border strip** (its units within
+``depth`` hops of another territory of the region) as single units, and the rest of it is merged into
+blocks (one per connected piece), which move as a whole: a territory keeps its core and trades units along
+its borders, which is all a lumpy neighbour needs. The depths in ``BORDER_DEPTHS`` are tried in turn; a
+neighbour whose enumeration still exceeds the budget is left out.
 
 It applies when centers are chosen by the model, the region has no locks or forbidden pairs, there is no
 current plan to respect (moved cap or penalty), the region's territories share their bounds, and measures
@@ -27,6 +34,7 @@ move to the new medoids.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
@@ -34,15 +42,21 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import connected_components, shortest_path
 
 from terrkit.design.solvers import quiet_highs
 
-__all__ = ["balanced_groups", "repartition_around"]
+__all__ = ["balanced_groups", "border_blocks", "repartition_around"]
+
+log = logging.getLogger(__name__)
 
 #: Largest region (territories) re-partitioned at once.
 MAX_TERRITORIES = 12
 #: Groups visited by one enumeration before the region is declared too big.
 GROUP_BUDGET = 40_000
+#: Border strips tried in turn when the region's enumeration is too big: ``None`` lists groups of single
+#: units; a depth ``d`` merges every unit more than ``d - 1`` hops from another territory's units (see notes).
+BORDER_DEPTHS: tuple[int | None, ...] = (None, 2, 1)
 
 
 class _TooMany(Exception):
@@ -203,6 +217,77 @@ def _solve_partition(
     return chosen if len(chosen) == n_parts else None
 
 
+def border_blocks(adjacency: sp.csr_matrix, labels: np.ndarray, depth: int | None) -> np.ndarray:
+    """Block of every unit: the units near another territory stay single, the rest merge per territory.
+
+    Parameters
+    ----------
+    adjacency : scipy.sparse.csr_matrix
+        ``(n, n)`` adjacency of the region's units.
+    labels : numpy.ndarray
+        ``(n,)`` territory of every unit.
+    depth : int or None
+        Units at most ``depth - 1`` hops (inside their territory) from a unit adjacent to another territory
+        stay single; the others are merged into one block per connected piece of their territory. ``None``
+        keeps every unit single.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` block index of every unit, numbered from 0 in order of first appearance.
+    """
+    adj = sp.csr_matrix(adjacency)
+    n = adj.shape[0]
+    labels = np.asarray(labels)
+    if depth is None:
+        return np.arange(n)
+    coo = adj.tocoo()
+    same = labels[coo.row] == labels[coo.col]
+    border = np.zeros(n, dtype=bool)
+    border[coo.row[~same]] = True
+    inner = sp.csr_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
+    single = border.copy()
+    for _ in range(depth - 1):  # widen the strip by one hop inside the territory
+        single |= (inner @ single.astype(float)) > 0
+    rest = ~single
+    keep = same & rest[coo.row] & rest[coo.col]
+    merged = sp.csr_matrix((np.ones(int(keep.sum())), (coo.row[keep], coo.col[keep])), shape=(n, n))
+    _, piece = connected_components(merged, directed=False)
+    key = np.where(single, np.arange(n), n + piece)
+    _, block = np.unique(key, return_inverse=True)
+    # number blocks by first appearance so that single units keep their order
+    first = np.full(block.max() + 1, n)
+    np.minimum.at(first, block, np.arange(n))
+    return np.argsort(np.argsort(first))[block]
+
+
+def _region_groups(
+    plan, terrs: np.ndarray, units: np.ndarray, deadline: float, depths: tuple[int | None, ...]
+) -> tuple[list[np.ndarray], int | None] | None:
+    """Balanced, connected groups of the region's units (local indices) and the border depth that listed them.
+
+    The depths are tried in turn (see ``BORDER_DEPTHS``); None when every enumeration exceeds its budget.
+    """
+    sub = plan.adj[units][:, units].tocsr()
+    for depth in depths:
+        block = border_blocks(sub, plan.labels[units], depth)
+        nb = int(block.max()) + 1
+        spread = sp.csr_matrix((np.ones(len(units)), (np.arange(len(units)), block)), shape=(len(units), nb))
+        block_adj = (spread.T @ sub @ spread).tocsr()
+        block_adj.setdiag(0)
+        block_adj.eliminate_zeros()
+        block_measures = spread.T @ plan.M[units]
+        groups = balanced_groups(
+            block_adj, block_measures, plan.L[terrs[0]], plan.U[terrs[0]], deadline=deadline
+        )
+        if groups is not None:
+            if depth is None:
+                return groups, depth
+            units_of = np.split(np.argsort(block, kind="stable"), np.cumsum(np.bincount(block))[:-1])
+            return [np.sort(np.concatenate([units_of[b] for b in g])) for g in groups], depth
+    return None
+
+
 def _apply(plan, terrs: np.ndarray, units: np.ndarray, parts: list[np.ndarray]) -> None:
     """Give every new group the territory it overlaps most, move the units and re-center."""
     old = plan.labels[units]
@@ -237,27 +322,31 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
         Whether the region around ``s`` was re-partitioned (every territory in it is then within its bounds).
     """
     g = plan._territory_graph_all()
+    ring = shortest_path(g, unweighted=True, indices=int(s))
     region = [int(s)]
     size = np.bincount(plan.labels, minlength=plan.k)
     too_fine: list[int] = []  # neighbours whose small units make the enumeration explode
+    depths = BORDER_DEPTHS
     while len(region) < MAX_TERRITORIES and time.perf_counter() < deadline:
         nb = np.setdiff1d(np.unique(g[region].indices), region + too_fine)
         if len(nb) == 0:
-            return False
+            break
         viol = plan.violation()[nb]
-        # violated neighbours first, then the smallest (fewest units keep the enumeration small)
-        candidate = int(nb[np.lexsort((size[nb], ~(viol > 1e-12)))][0])
+        # the nearest ring first, violated neighbours first in it, then the smallest (fewest units keep the
+        # enumeration small)
+        candidate = int(nb[np.lexsort((size[nb], ~(viol > 1e-12), ring[nb]))][0])
         terrs = np.array(sorted([*region, candidate]), dtype=np.int64)
         units = np.flatnonzero(np.isin(plan.labels, terrs))
         if not _applies(plan, terrs, units):
-            return False
-        sub = plan.adj[units][:, units]
-        groups = balanced_groups(sub, plan.M[units], plan.L[terrs[0]], plan.U[terrs[0]], deadline=deadline)
-        if groups is None:
+            break
+        listed = _region_groups(plan, terrs, units, deadline, depths)
+        if listed is None:
             too_fine.append(candidate)
             if len(too_fine) > MAX_TERRITORIES:
-                return False
+                break
             continue
+        groups, depth = listed
+        depths = depths[depths.index(depth) :]  # a bigger region has at least as many groups
         region.append(candidate)
         if len(groups) < len(terrs):
             continue
@@ -265,10 +354,20 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
         cost = _group_costs(groups, xy, plan.w[units])
         left = deadline - time.perf_counter()
         if left < 0.5:
-            return False
+            break
         chosen = _solve_partition(groups, len(units), len(terrs), cost, min(10.0, 0.5 * left))
+        log.debug(
+            "re-partition around %d: %d territories, %d units, border depth %s, %d groups: %s",
+            s,
+            len(terrs),
+            len(units),
+            depth,
+            len(groups),
+            "balanced" if chosen is not None else "none balanced",
+        )
         if chosen is None:
             continue
         _apply(plan, terrs, units, [groups[c] for c in chosen])
         return True
+    log.debug("re-partition around %d: gave up (region %s, left out %s)", s, region, too_fine)
     return False

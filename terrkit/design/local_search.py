@@ -103,6 +103,8 @@ class Plan:
         self.center_moves = False
         #: Balance repair may call the region MIP (switched off inside perturbation rounds).
         self.use_mip = True
+        #: Balance repair may re-partition lumpy regions exactly (switched off inside perturbation rounds).
+        self.use_partition = True
         self.T = np.zeros((self.k, self.q))
         self._recount()
 
@@ -502,7 +504,8 @@ class Plan:
             if (
                 self._fix(s)
                 or self._fix_by_resplit(s)
-                or (self.use_mip and (self._fix_by_partition(s, deadline) or self._fix_by_mip(s, deadline)))
+                or (self.use_partition and self._fix_by_partition(s, deadline))
+                or (self.use_mip and self._fix_by_mip(s, deadline))
             ):
                 stuck.discard(s)
             else:
@@ -575,11 +578,11 @@ class Plan:
                 if len(nb):
                     resplit_pair(self, a, int(rng.choice(nb)), rng, trees=10, max_cuts=3, force=True)
             self.L, self.U = L0, U0
-            self.use_mip = False
+            self.use_mip = self.use_partition = False
             try:
                 self.repair_balance(min(deadline, time.perf_counter() + 5.0))
             finally:
-                self.use_mip = True
+                self.use_mip = self.use_partition = True
             after = float(self.violation().sum())
             log.debug("perturbation %d around territory %d: violation %.4g -> %.4g", tries, s, before, after)
             if after < before - 1e-12:

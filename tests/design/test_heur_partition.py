@@ -10,7 +10,8 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from terrkit.design.heur_partition import balanced_groups, repartition_around
+import terrkit.design.heur_partition as heur_partition
+from terrkit.design.heur_partition import balanced_groups, border_blocks, repartition_around
 from terrkit.design.heur_seed import allowed_pairs
 from terrkit.design.local_search import Plan
 
@@ -89,3 +90,59 @@ def test_repartition_leaves_locked_regions_alone():
     before = plan.labels.copy()
     assert not repartition_around(plan, 0, time.perf_counter() + 30)
     assert (plan.labels == before).all()
+
+
+def _path_adjacency(n: int) -> sp.csr_matrix:
+    a = sp.diags([np.ones(n - 1)], [1], shape=(n, n))
+    return (a + a.T).tocsr()
+
+
+def test_border_blocks_keep_the_strip_single_and_merge_each_core():
+    adj = _path_adjacency(6)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert border_blocks(adj, labels, None).tolist() == [0, 1, 2, 3, 4, 5]
+    # units 2 and 3 touch the other territory; 0-1 and 4-5 are the cores
+    assert border_blocks(adj, labels, 1).tolist() == [0, 0, 1, 2, 3, 3]
+    # two hops deep: only the ends are left as (one-unit) cores
+    assert border_blocks(adj, labels, 2).tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_border_blocks_split_a_core_in_pieces():
+    # territory 0 wraps around territory 1 (unit 3) on a path: its core is two pieces
+    adj = _path_adjacency(7)
+    labels = np.array([0, 0, 0, 1, 0, 0, 0])
+    assert border_blocks(adj, labels, 1).tolist() == [0, 0, 1, 2, 3, 4, 4]
+
+
+def test_repartition_through_border_strips(monkeypatch):
+    """With only the strips listed, the cores move whole and the territories still balance exactly."""
+    values = np.array([40.0, 30.0, 30.0, 10.0, 30.0, 60.0])
+    data = make_data(np.c_[np.arange(6) * 10.0, np.zeros(6)], _path_adjacency(6), values, 2, 0.02)
+    plan = Plan(data, np.array([0, 0, 0, 0, 1, 1]), np.array([1, 5]), allowed_pairs(data))  # 110 | 90
+    plan.xy = data.xy_km
+    monkeypatch.setattr(heur_partition, "BORDER_DEPTHS", (1,))
+    assert repartition_around(plan, 0, time.perf_counter() + 30)
+    assert plan.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert np.bincount(plan.labels, values).tolist() == [100.0, 100.0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_repartition_with_merged_cores_is_balanced_and_contiguous(monkeypatch, seed):
+    """Forced past the full enumeration, the region around the worst territory is still balanced exactly."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(5, 40, 20).astype(float)
+    yy, xx = np.divmod(np.arange(20), 5)
+    data = make_data(np.c_[xx, yy] * 10.0, grid_adjacency(4, 5), values, 4, 0.05)
+    labels = np.repeat(np.arange(4), 5)  # the rows
+    plan = Plan(data, labels, np.array([2, 7, 12, 17]), allowed_pairs(data))
+    plan.xy = data.xy_km
+    monkeypatch.setattr(heur_partition, "BORDER_DEPTHS", (2, 1))
+    worst = int(np.argmax(plan.violation()))
+    assert repartition_around(plan, worst, time.perf_counter() + 30)
+    # the re-partitioned region (the territories that changed, the worst one among them) is balanced
+    changed = np.unique(np.r_[labels[plan.labels != labels], plan.labels[plan.labels != labels]])
+    assert worst in changed
+    totals = np.bincount(plan.labels, values, minlength=4)[changed]
+    assert ((totals >= data.lower[0, 0] - 1e-9) & (totals <= data.upper[0, 0] + 1e-9)).all()
+    for t in range(4):
+        assert _connected(data.adjacency, np.flatnonzero(plan.labels == t).tolist())
