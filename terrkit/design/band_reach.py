@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BandGap", "sole_witnesses", "unreachable_units"]
+__all__ = ["BandGap", "may_reach_band", "sole_witnesses", "unit_witnesses", "unreachable_units"]
 
 #: Sets visited per unit before its search is abandoned (the unit is then not judged).
 NODE_BUDGET = 5_000
@@ -429,3 +429,61 @@ def sole_witnesses(
             if group not in found:
                 found.append(group)
     return found
+
+
+def unit_witnesses(
+    adjacency: sp.spmatrix,
+    values: np.ndarray,
+    lower: float,
+    upper: float,
+    unit: int,
+    *,
+    limit: int,
+    budget: int = NODE_BUDGET,
+) -> list[tuple[int, ...]]:
+    """Up to ``limit`` witnesses of ``unit``: connected sets holding it, in the band, cutting no pocket off.
+
+    Parameters
+    ----------
+    adjacency, values, lower, upper
+        As in :func:`unreachable_units`.
+    unit : int
+        The unit.
+    limit : int
+        Witnesses wanted at most.
+    budget : int
+        Sets visited before the search stops (the witnesses found so far are returned).
+
+    Returns
+    -------
+    list of tuple of int
+        The witnesses (unit indices, ``unit`` first), in the order the search met them.
+    """
+    v, indptr, indices, lo, hi = _prepare(adjacency, values, lower, upper)
+    search = _Search(v, indptr, indices, lo, hi, budget, stop_after=limit)
+    try:
+        search.run(int(unit))
+    except _OutOfBudget:
+        pass
+    return list(search.witnesses)
+
+
+def may_reach_band(
+    adjacency: sp.spmatrix,
+    values: np.ndarray,
+    lower: float,
+    upper: float,
+    unit: int,
+    *,
+    budget: int = NODE_BUDGET,
+) -> bool:
+    """False only when ``unit`` provably has no witness; True when one is found or the search runs out."""
+    v, indptr, indices, lo, hi = _prepare(adjacency, values, lower, upper)
+    if v[unit] > hi:
+        return False
+    if _easy_witness(int(unit), v, indptr, indices, lo, hi) is not None:
+        return True
+    try:
+        return not isinstance(_Search(v, indptr, indices, lo, hi, budget).run(int(unit)), BandGap)
+    except _OutOfBudget:
+        return True

@@ -7,7 +7,9 @@ the Bronx; local search rarely finds such a needle, so the group is fixed and th
 other :math:`k - f` territories on the remaining units.
 
 This applies when centers are chosen by the model, there are no locks, forbidden pairs or current plan,
-contiguity is required and every balanced measure has the same band in every territory.
+contiguity is required and every balanced measure has the same band in every territory
+(:func:`fixing_applies`, :func:`uniform_band`). The territories of big units placed by
+:mod:`terrkit.design.heur_lumpy` are fixed the same way.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import numpy as np
 from terrkit.design.band_reach import sole_witnesses
 from terrkit.design.problem import DesignData
 
-__all__ = ["forced_groups", "without_units"]
+__all__ = ["fit_every_band", "fixing_applies", "forced_groups", "uniform_band", "without_units"]
 
 
-def _eligible(data: DesignData) -> bool:
+def fixing_applies(data: DesignData) -> bool:
+    """Whether territories may be fixed before the heuristic designs the rest (see the module notes)."""
     return bool(
         data.contiguous
         and data.adjacency is not None
@@ -33,6 +36,31 @@ def _eligible(data: DesignData) -> bool:
         and len(data.forbidden) == 0
         and data.q > 0
     )
+
+
+def uniform_band(data: DesignData, j: int) -> tuple[np.ndarray, float, float] | None:
+    """Measure ``j`` and its band when every territory has the same finite, positive band on it.
+
+    Returns None when the bands differ or are open, or a value is negative or not finite.
+    """
+    v = np.asarray(data.measures[:, j], dtype=float)
+    lo, hi = np.asarray(data.lower)[:, j], np.asarray(data.upper)[:, j]
+    banded = np.isfinite(lo).all() and np.isfinite(hi).all() and lo.min() > 0
+    if not banded or np.ptp(lo) > 0 or np.ptp(hi) > 0 or not np.isfinite(v).all() or (v < 0).any():
+        return None
+    return v, float(lo[0]), float(hi[0])
+
+
+def fit_every_band(data: DesignData, groups: list[np.ndarray]) -> bool:
+    """Whether the groups are disjoint and each one's totals lie within every measure's band."""
+    if not groups:
+        return True
+    members = np.concatenate(groups)
+    if len(np.unique(members)) != len(members):
+        return False
+    lo, hi = np.asarray(data.lower)[0], np.asarray(data.upper)[0]
+    tots = np.array([np.asarray(data.measures)[g].sum(axis=0) for g in groups])
+    return bool(((tots >= lo - 1e-9 * np.abs(lo)) & (tots <= hi + 1e-9 * np.abs(hi))).all())
 
 
 def forced_groups(data: DesignData) -> list[np.ndarray]:
@@ -50,31 +78,18 @@ def forced_groups(data: DesignData) -> list[np.ndarray]:
         (see the module notes), or when forced groups overlap or break another measure's band (the problem
         is then infeasible, and the plan found says so).
     """
-    if not _eligible(data):
+    if not fixing_applies(data):
         return []
     groups: list[tuple[int, ...]] = []
     for j in range(data.q):
-        v = np.asarray(data.measures[:, j], dtype=float)
-        lo, hi = data.lower[:, j], data.upper[:, j]
-        banded = np.isfinite(lo).all() and np.isfinite(hi).all() and lo.min() > 0
-        if not banded or np.ptp(lo) > 0 or np.ptp(hi) > 0 or not np.isfinite(v).all() or (v < 0).any():
+        band = uniform_band(data, j)
+        if band is None:
             continue
-        sole = sole_witnesses(data.adjacency, v, float(lo[0]), float(hi[0]))
+        sole = sole_witnesses(data.adjacency, *band)
         groups += [g for g in sole if g not in groups]
     groups = groups[: data.k - 1]  # at least one territory is left to the heuristic
-    if not groups:
-        return []
-    members = np.concatenate([np.asarray(g) for g in groups])
-    if len(np.unique(members)) != len(members):
-        return []
     out = [np.asarray(g, dtype=np.int64) for g in groups]
-    for g in out:
-        tot = data.measures[g].sum(axis=0)
-        if (tot < data.lower[0] - 1e-9 * np.abs(data.lower[0])).any() or (
-            tot > data.upper[0] + 1e-9 * np.abs(data.upper[0])
-        ).any():
-            return []
-    return out
+    return out if fit_every_band(data, out) else []
 
 
 def without_units(data: DesignData, drop: np.ndarray, k: int) -> tuple[DesignData, np.ndarray]:

@@ -30,6 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from terrkit.design.contiguity import connect_anchor_pieces, count_fragments, repair_fragments
+from terrkit.design.heur_forced import (
+    fit_every_band,
+    fixing_applies,
+    forced_groups,
+    uniform_band,
+    without_units,
+)
 from terrkit.design.heur_lp import IncrementalTransportLP, solve_transport_lp
 from terrkit.design.heur_seed import (
     allowed_pairs,
@@ -391,6 +398,7 @@ def solve_heuristic(
     solver: str = "highs",
     starts: int | None = None,
     fix_forced: bool = True,
+    place_lumpy: bool = True,
 ) -> HeuristicOutcome:
     """Design territories with LP-guided location-allocation and contiguity-preserving local search.
 
@@ -412,6 +420,10 @@ def solve_heuristic(
     fix_forced : bool, default True
         First fix the territories that the balance band and contiguity force
         (:mod:`terrkit.design.heur_forced`), and design the others on the remaining units.
+    place_lumpy : bool, default True
+        When a start leaves a territory out of balance among big units, the next start first places the
+        territories of those units by a backtracking search (:mod:`terrkit.design.heur_lumpy`) and designs
+        the others around them.
 
     Returns
     -------
@@ -421,8 +433,6 @@ def solve_heuristic(
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit)
     if fix_forced:
-        from terrkit.design.heur_forced import forced_groups
-
         groups = forced_groups(data)
         if groups:
             log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
@@ -438,11 +448,26 @@ def solve_heuristic(
         starts = 4 if n <= 5000 else 1
     best, best_q = None, None
     durations = []
+    notes = []
+    lumpy_tried = not (place_lumpy and fixing_applies(data) and uniform_band(data, 0) is not None)
     for s in range(max(1, int(starts))):
         left = deadline - time.perf_counter()
         if s > 0 and left < 0.5 * max(durations):
             break
         ts = time.perf_counter()
+        if s > 0 and best_q[0] and not lumpy_tried:
+            # the best start is out of balance: place the big units around its worst territory first
+            lumpy_tried = True
+            placed = _lumpy_start(data, best, deadline, seed, solver)
+            if placed is not None:
+                plan, note = placed
+                durations.append(time.perf_counter() - ts)
+                qual = _quality(plan, data.adjacency)
+                log.info("start %d (big units placed first): %.2f s, quality %s", s, durations[-1], qual)
+                if qual < best_q:
+                    best, best_q = plan, qual
+                    notes = [note]
+                continue
         # every start gets an equal share of what is left, but at least START_MIN_SHARE of it (a start that
         # cannot balance spends it shaking tight spots), the last one everything; a start that failed to
         # balance still leaves room for a fresh one
@@ -462,8 +487,10 @@ def solve_heuristic(
         log.info("start %d (seed %d): %.2f s, quality %s", s, seed + s, durations[-1], qual)
         if best is None or qual < best_q:
             best, best_q = plan, qual
+            notes = []
     plan = best
     method = METHOD + (f" (best of {len(durations)} starts)" if len(durations) > 1 else "")
+    method += "".join(f"; {note}" for note in notes)
     return _outcome(data, plan, _lower_bound(data, allowed, cur, deadline), method, t0)
 
 
@@ -495,23 +522,68 @@ def _outcome(data, plan: Plan, lower_bound: float | None, method: str, t0: float
 
 def _solve_around_forced(data, groups, *, deadline, seed, solver, starts, t0) -> HeuristicOutcome:
     """Fix the forced groups as territories and design the others on the remaining units."""
-    from terrkit.design.heur_forced import without_units
+    plan, inner_method = _design_around(
+        data, groups, deadline=deadline, seed=seed, solver=solver, starts=starts
+    )
+    method = f"{inner_method}; {len(groups)} territories forced by the band and contiguity fixed first"
+    return _outcome(data, plan, None, method, t0)
+
+
+def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> tuple[Plan, str] | None:
+    """Place the big units around ``plan``'s worst territory by backtracking, then design the rest.
+
+    The zone is the worst territory and its neighbours, then two rings of them; returns the plan and a note
+    for the method, or None when no placement was found.
+    """
+    from scipy.sparse.csgraph import shortest_path
+
+    from terrkit.design.heur_lumpy import lumpy_groups
+
+    xy = planar_xy(data)
+    v, lo, hi = uniform_band(data, 0)
+    worst = int(np.argmax(plan.violation()))
+    ring = shortest_path(plan._territory_graph_all(), unweighted=True, indices=worst)
+    for rings in (1, 2):
+        left = deadline - time.perf_counter()
+        zone = np.isin(plan.labels, np.flatnonzero(ring <= rings))
+        groups = lumpy_groups(
+            data.adjacency, v, lo, hi, zone, xy, np.asarray(data.weight, dtype=float),
+            time.perf_counter() + 0.1 * left,
+        )  # fmt: skip
+        if not groups or not fit_every_band(data, groups):
+            continue
+        if len(groups) > data.k or (len(groups) == data.k and sum(map(len, groups)) < data.n):
+            continue  # no territory would be left for the units not placed
+        placed, inner_method = _design_around(
+            data, groups, deadline=deadline, seed=seed, solver=solver, starts=1, place_lumpy=False
+        )
+        note = f"{len(groups)} territories of big units placed first by a backtracking search"
+        log.info("%s (%s)", note, inner_method)
+        return placed, note
+    return None
+
+
+def _design_around(data, groups, *, deadline, seed, solver, starts, place_lumpy=True) -> tuple[Plan, str]:
+    """Fix ``groups`` as the last territories and design the others on the remaining units."""
     from terrkit.design.heur_seed import _medoid
 
     k_rest = data.k - len(groups)
-    sub, keep = without_units(data, np.concatenate(groups), k_rest)
-    inner = solve_heuristic(
-        sub, time_limit=max(deadline - time.perf_counter(), 1.0), seed=seed, solver=solver, starts=starts,
-        fix_forced=False,
-    )  # fmt: skip
     labels = np.empty(data.n, dtype=np.int64)
-    labels[keep] = inner.labels
     centers = np.empty(data.k, dtype=np.int64)
-    centers[:k_rest] = keep[inner.centers]
+    inner_method = "every territory fixed"
+    if k_rest > 0:
+        sub, keep = without_units(data, np.concatenate(groups), k_rest)
+        inner = solve_heuristic(
+            sub, time_limit=max(deadline - time.perf_counter(), 1.0), seed=seed, solver=solver, starts=starts,
+            fix_forced=False, place_lumpy=place_lumpy,
+        )  # fmt: skip
+        labels[keep] = inner.labels
+        centers[:k_rest] = keep[inner.centers]
+        inner_method = inner.method
     xy = planar_xy(data)
     for f, g in enumerate(groups):
         labels[g] = k_rest + f
         centers[k_rest + f] = _medoid(data, g, xy)
     plan = Plan(data, labels, centers, allowed_pairs(data))
-    method = f"{inner.method}; {len(groups)} territories forced by the band and contiguity fixed first"
-    return _outcome(data, plan, None, method, t0)
+    plan.xy = xy
+    return plan, inner_method

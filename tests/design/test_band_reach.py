@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from terrkit.design import TerritoryDesignProblem
-from terrkit.design.band_reach import unreachable_units
+from terrkit.design.band_reach import may_reach_band, unit_witnesses, unreachable_units
 from terrkit.exceptions import InfeasibleError
 
 # A Long Island: Suffolk - Nassau - Queens, then Kings and the Bronx, then a chain a - b - c.
@@ -214,3 +214,22 @@ def test_cli_explains_the_dead_end_and_writes_nothing(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert "unit suffolk" in result.stderr and "raise the tolerance to at least 10%" in result.stderr
     assert not out.exists()
+
+
+def test_unit_witnesses_leave_out_groups_that_cut_a_pocket_off():
+    # A - B - C - D - E with 30, 30, 40, 30, 70 and a band of 100 +- 2: C's groups in the band are
+    # {A, B, C} and {B, C, D}, but the second cuts A (30) off
+    adj = _adjacency(5, [(0, 1), (1, 2), (2, 3), (3, 4)])
+    values = np.array([30.0, 30.0, 40.0, 30.0, 70.0])
+    found = unit_witnesses(adj, values, 98, 102, 2, limit=10)
+    assert [sorted(w) for w in found] == [[0, 1, 2]]
+    assert found[0][0] == 2, "the unit comes first"
+    assert unit_witnesses(adj, values, 98, 102, 4, limit=10) == [(4, 3)]
+
+
+def test_may_reach_band_is_false_only_on_proof():
+    adj = _adjacency(3, [(0, 1), (1, 2)])
+    assert not may_reach_band(adj, np.array([60.0, 60.0, 60.0]), 98, 102, 0)  # 60 or 120: proof
+    assert not may_reach_band(adj, np.array([50.0, 50.0, 60.0]), 98, 102, 0), "{0, 1} cuts 60 off"
+    assert may_reach_band(adj, np.array([50.0, 50.0, 100.0]), 98, 102, 0)
+    assert not may_reach_band(adj, np.array([150.0, 10.0, 10.0]), 98, 102, 0), "too big alone"

@@ -1,0 +1,132 @@
+"""Territories for a cluster of big units, chosen by a backtracking search before the rest is designed.
+
+In a metro area where every county holds 10-40% of a territory and the band is +-2%, the territories there
+must be put together like a jigsaw: taking Kings + New York + Hudson + Bergen for one territory leaves
+Richmond to be joined through Union, which then must leave Middlesex to another territory, and so on. Local
+search and re-partitions of a few territories at a time can miss such a chain; a search over the whole
+cluster finds it directly.
+
+Units of the ``zone`` (the area around the territories the heuristic could not balance) whose value is at
+least ``LUMPY_WIDTHS`` times the band's width are **lumpy**. The search gives each of them a territory: a
+connected group of units not yet taken, with its total in the band, that cuts no pocket off from the rest
+(:mod:`terrkit.design.band_reach`). At each step it takes the lumpy unit with the fewest free neighbours
+(the most constrained one), tries its candidate groups from the most compact, and checks that every lumpy
+unit left can still be given a group; it backtracks on a dead end. The groups found are fixed as territories
+and the heuristic designs the others on the remaining, finer units.
+
+The search is bounded by a deadline and a node budget; it returns None when it finds no cover in time.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from terrkit.design.band_reach import may_reach_band, unit_witnesses
+
+__all__ = ["lumpy_groups"]
+
+#: A unit is lumpy when its value is at least this many band widths.
+LUMPY_WIDTHS = 2.5
+#: Candidate groups listed for the unit being placed.
+CANDIDATES = 24
+#: Sets visited when listing the candidates of one unit, or when checking that a unit still has a group.
+SEARCH_BUDGET = 3_000
+#: Placements tried in all before the search gives up.
+PLACEMENT_BUDGET = 400
+
+
+class _GiveUp(Exception):
+    pass
+
+
+def _without(adjacency: sp.csr_matrix, taken: np.ndarray) -> sp.csr_matrix:
+    """The adjacency with every edge of a taken unit removed."""
+    free = sp.diags((~taken).astype(float))
+    out = (free @ adjacency @ free).tocsr()
+    out.eliminate_zeros()
+    return out
+
+
+def _compactness(group: tuple[int, ...], xy: np.ndarray, weight: np.ndarray) -> float:
+    """Weighted distance of the group's units to its weighted centroid."""
+    g = np.asarray(group)
+    w = weight[g] + 1e-12
+    c = (xy[g] * w[:, None]).sum(axis=0) / w.sum()
+    return float((w * np.hypot(*(xy[g] - c).T)).sum())
+
+
+def lumpy_groups(
+    adjacency: sp.spmatrix,
+    values: np.ndarray,
+    lower: float,
+    upper: float,
+    zone: np.ndarray,
+    xy: np.ndarray,
+    weight: np.ndarray,
+    deadline: float,
+) -> list[np.ndarray] | None:
+    """Disjoint territories (connected, in the band) that hold every lumpy unit of ``zone``.
+
+    Parameters
+    ----------
+    adjacency : scipy.sparse matrix
+        ``(n, n)`` symmetric adjacency of the units.
+    values : numpy.ndarray
+        ``(n,)`` non-negative balanced measure.
+    lower, upper : float
+        The band a territory's total must lie in.
+    zone : numpy.ndarray
+        ``(n,)`` boolean mask of the units whose lumpy ones must be placed.
+    xy : numpy.ndarray
+        ``(n, 2)`` planar coordinates (compact groups are tried first).
+    weight : numpy.ndarray
+        ``(n,)`` objective weight of the units.
+    deadline : float
+        ``time.perf_counter()`` value to give up at.
+
+    Returns
+    -------
+    list of numpy.ndarray or None
+        The groups (unit indices), or None when the zone has no lumpy unit or no cover was found in time.
+    """
+    v = np.asarray(values, dtype=float)
+    lo, hi = float(lower), float(upper)
+    adj = sp.csr_matrix(adjacency, dtype=float)
+    lumpy = np.asarray(zone, dtype=bool) & (v >= LUMPY_WIDTHS * (hi - lo)) & (v <= hi)
+    if not lumpy.any():
+        return None
+    xy = np.asarray(xy, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    placements = [0]
+
+    def place(taken: np.ndarray, groups: list[tuple[int, ...]]) -> list[tuple[int, ...]] | None:
+        todo = np.flatnonzero(lumpy & ~taken)
+        if len(todo) == 0:
+            return groups
+        if time.perf_counter() > deadline or placements[0] > PLACEMENT_BUDGET:
+            raise _GiveUp
+        a = _without(adj, taken)
+        if not all(may_reach_band(a, v, lo, hi, int(r), budget=SEARCH_BUDGET) for r in todo):
+            return None
+        degree = np.diff(a.indptr)[todo]
+        r = int(todo[np.lexsort((-v[todo], degree))][0])
+        candidates = unit_witnesses(a, v, lo, hi, r, limit=CANDIDATES, budget=SEARCH_BUDGET)
+        for g in sorted(candidates, key=lambda g: _compactness(g, xy, weight)):
+            placements[0] += 1
+            now = taken.copy()
+            now[list(g)] = True
+            found = place(now, [*groups, g])
+            if found is not None:
+                return found
+        return None
+
+    try:
+        found = place(np.zeros(len(v), dtype=bool), [])
+    except _GiveUp:
+        return None
+    if not found:
+        return None
+    return [np.asarray(sorted(g), dtype=np.int64) for g in found]

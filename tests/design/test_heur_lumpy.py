@@ -1,0 +1,183 @@
+"""Territories of big units placed by a backtracking search before the heuristic designs the rest."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+import terrkit.design.heur_lumpy as heur_lumpy
+from terrkit.design.heur_lumpy import LUMPY_WIDTHS, lumpy_groups
+from terrkit.design.heur_partition import balanced_groups
+from terrkit.design.heur_seed import allowed_pairs
+from terrkit.design.heuristic import _design_around, _lumpy_start
+from terrkit.design.local_search import Plan
+
+from .test_heuristic import grid_adjacency, make_data
+
+
+def _adjacency(n: int, edges: list[tuple[int, int]]) -> sp.csr_matrix:
+    e = np.array(edges)
+    a = sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+    return (a + a.T).tocsr()
+
+
+def _connected(adj: sp.csr_matrix, members) -> bool:
+    members = list(members)
+    return connected_components(adj[members][:, members], directed=False)[0] == 1
+
+
+def _check_cover(adj, values, lo, hi, zone, groups):
+    """Groups are disjoint, connected, in the band, and hold every lumpy unit of the zone."""
+    members = np.concatenate(groups)
+    assert len(np.unique(members)) == len(members), "groups are disjoint"
+    for g in groups:
+        assert _connected(adj, g)
+        assert lo - 1e-9 <= values[g].sum() <= hi + 1e-9
+    lumpy = np.flatnonzero(zone & (values >= LUMPY_WIDTHS * (hi - lo)))
+    assert np.isin(lumpy, members).all(), "every lumpy unit of the zone is placed"
+
+
+def test_the_pocket_rule_steers_the_search():
+    """X (40) joins P (30) and R (30): taking Q instead would leave R alone, which no territory can be.
+
+    Units: R - P - X - Q - S with values 30, 30, 40, 30, 70 and a band of 100 +- 2. The compact
+    {P, X, Q} is in the band but cuts R (30) and S (70) off; the only cover is {R, P, X} and {Q, S}.
+    """
+    r, p, x, q, s = range(5)
+    adj = _adjacency(5, [(r, p), (p, x), (x, q), (q, s)])
+    values = np.array([30.0, 30.0, 40.0, 30.0, 70.0])
+    xy = np.array([[0.0, 0], [10, 0], [20, 0], [30, 0], [40, 0]])
+    groups = lumpy_groups(adj, values, 98, 102, np.ones(5, bool), xy, values, time.perf_counter() + 10)
+    assert sorted(tuple(g.tolist()) for g in groups) == [(0, 1, 2), (3, 4)]
+
+
+def test_backtracks_out_of_a_dead_end():
+    """On this 3 x 4 grid the first group tried for the first unit placed leads to a dead end.
+
+    The search undoes it and finds a cover (found by counting placements over 2,000 random grids).
+    """
+    values = np.array([16.0, 53, 23, 17, 18, 40, 51, 28, 41, 35, 15, 25])
+    adj = grid_adjacency(3, 4)
+    lo, hi = 0.95 * values.sum() / 4, 1.05 * values.sum() / 4
+    yy, xx = np.divmod(np.arange(12), 4)
+    tried = []
+    real_without = heur_lumpy._without
+
+    def spy(adjacency, taken):
+        tried.append(int(taken.sum()))
+        return real_without(adjacency, taken)
+
+    heur_lumpy._without = spy
+    try:
+        groups = lumpy_groups(adj, values, lo, hi, np.ones(12, bool), np.c_[xx, yy] * 10.0, values, np.inf)
+    finally:
+        heur_lumpy._without = real_without
+    _check_cover(adj, values, lo, hi, np.ones(12, bool), groups)
+    assert len(tried) > len(groups), "some placement was undone"
+
+
+def _exact_cover_exists(groups: list[np.ndarray], n: int) -> bool:
+    """Whether some of ``groups`` partition ``range(n)`` (plain recursion on the lowest uncovered unit)."""
+    by_unit = [[set(g.tolist()) for g in groups if g.min() == u] for u in range(n)]
+
+    def cover(free: set[int]) -> bool:
+        if not free:
+            return True
+        u = min(free)
+        return any(g <= free and cover(free - g) for g in by_unit[u])
+
+    return cover(set(range(n)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_finds_a_cover_exactly_when_one_exists(seed):
+    """When every unit is lumpy, a cover is a partition into balanced, connected territories.
+
+    On small grids the search is exhaustive: it finds one exactly when brute force says one exists.
+    """
+    rng = np.random.default_rng(seed)
+    adj = grid_adjacency(3, 4)
+    values = rng.integers(11, 60, 12).astype(float)
+    lo, hi = 0.98 * values.sum() / 4, 1.02 * values.sum() / 4
+    assert (values >= LUMPY_WIDTHS * (hi - lo)).all()
+    exists = _exact_cover_exists(balanced_groups(adj, values[:, None], [lo], [hi]), 12)
+    yy, xx = np.divmod(np.arange(12), 4)
+    groups = lumpy_groups(adj, values, lo, hi, np.ones(12, bool), np.c_[xx, yy] * 10.0, values, np.inf)
+    assert (groups is not None) == exists
+    if groups is not None:
+        _check_cover(adj, values, lo, hi, np.ones(12, bool), groups)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_covers_are_valid_on_random_grids(seed):
+    rng = np.random.default_rng(seed)
+    adj = grid_adjacency(4, 5)
+    values = rng.integers(4, 45, 20).astype(float)
+    k = 5
+    lo, hi = 0.97 * values.sum() / k, 1.03 * values.sum() / k
+    zone = np.zeros(20, dtype=bool)
+    zone[:10] = True  # the top two rows
+    yy, xx = np.divmod(np.arange(20), 5)
+    groups = lumpy_groups(adj, values, lo, hi, zone, np.c_[xx, yy] * 10.0, values, time.perf_counter() + 10)
+    if groups is not None:
+        _check_cover(adj, values, lo, hi, zone, groups)
+
+
+def test_nothing_to_place_or_no_time():
+    adj = grid_adjacency(2, 3)
+    values = np.array([10.0, 10, 10, 10, 10, 10])  # the band 25-35 is 10 wide: no unit is 2.5 widths
+    xy = np.c_[np.arange(6), np.zeros(6)]
+    assert lumpy_groups(adj, values, 25, 35, np.ones(6, bool), xy, values, time.perf_counter() + 10) is None
+    big = np.array([50.0, 50, 50, 50, 50, 50])
+    assert lumpy_groups(adj, big, 98, 102, np.ones(6, bool), xy, big, time.perf_counter() - 1) is None
+
+
+def _metro_instance():
+    """A 8 x 12 grid of small units (2-5) around a 2 x 3 block of big ones (25-45), 6 territories."""
+    rows, cols = 8, 12
+    values = np.round(np.random.default_rng(0).uniform(2.0, 5.0, rows * cols), 1)
+    block = {(3, 5): 45.0, (3, 6): 30.0, (3, 7): 25.0, (4, 5): 35.0, (4, 6): 40.0, (4, 7): 33.0}
+    for (r, c), val in block.items():
+        values[r * cols + c] = val
+    yy, xx = np.divmod(np.arange(rows * cols), cols)
+    data = make_data(np.c_[xx, yy] * 10.0, grid_adjacency(rows, cols), values, 6, 0.02)
+    return data, values, [r * cols + c for r, c in block]
+
+
+def test_lumpy_start_places_the_big_units_and_designs_the_rest():
+    data, values, big = _metro_instance()
+    # a poor plan: vertical strips of two columns, but territory 2 takes the whole big block (208)
+    labels = np.arange(data.n) % 12 // 2
+    labels[big] = 2
+    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
+    plan = Plan(data, labels, centers, allowed_pairs(data))
+    assert plan.violation().max() > 0
+    placed = _lumpy_start(data, plan, time.perf_counter() + 8, seed=0, solver="highs")
+    assert placed is not None
+    new, note = placed
+    assert note.endswith("territories of big units placed first by a backtracking search")
+    assert int(note.split()[0]) < data.k, "some territories are left to the heuristic"
+    totals = np.bincount(new.labels, values, minlength=data.k)
+    lo, hi = data.lower[0, 0], data.upper[0, 0]
+    assert ((totals >= lo - 1e-9) & (totals <= hi + 1e-9)).all(), totals
+    assert len(new.labels) == data.n and set(new.labels.tolist()) == set(range(data.k))
+    assert np.isclose(totals.sum(), values.sum()), "every unit is assigned exactly once"
+    for t in range(data.k):
+        assert _connected(data.adjacency, np.flatnonzero(new.labels == t))
+        assert new.labels[new.centers[t]] == t
+
+
+def test_groups_that_cover_every_unit_are_the_whole_plan():
+    values = np.array([50.0, 50.0, 50.0, 50.0])
+    data = make_data(np.array([[0.0, 0], [10, 0], [0, 10], [10, 10]]), grid_adjacency(2, 2), values, 2, 0.02)
+    plan, method = _design_around(
+        data, [np.array([0, 1]), np.array([2, 3])], deadline=time.perf_counter() + 5, seed=0, solver="highs",
+        starts=1,
+    )  # fmt: skip
+    assert method == "every territory fixed"
+    assert plan.labels.tolist() == [0, 0, 1, 1]
+    assert [plan.labels[c] for c in plan.centers] == [0, 1]
