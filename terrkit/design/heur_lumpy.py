@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from terrkit.design.band_reach import may_reach_band, unit_witnesses
 
-__all__ = ["lumpy_groups"]
+__all__ = ["is_lumpy", "lumpy_groups"]
 
 #: A unit is lumpy when its value is at least this many band widths.
 LUMPY_WIDTHS = 2.5
@@ -40,6 +40,12 @@ PLACEMENT_BUDGET = 400
 
 class _GiveUp(Exception):
     pass
+
+
+def is_lumpy(values: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Mask of the values that are at least ``LUMPY_WIDTHS`` band widths and fit in the band alone."""
+    v = np.asarray(values, dtype=float)
+    return (v >= LUMPY_WIDTHS * (float(upper) - float(lower))) & (v <= float(upper))
 
 
 def _without(adjacency: sp.csr_matrix, taken: np.ndarray) -> sp.csr_matrix:
@@ -95,7 +101,7 @@ def lumpy_groups(
     v = np.asarray(values, dtype=float)
     lo, hi = float(lower), float(upper)
     adj = sp.csr_matrix(adjacency, dtype=float)
-    lumpy = np.asarray(zone, dtype=bool) & (v >= LUMPY_WIDTHS * (hi - lo)) & (v <= hi)
+    lumpy = np.asarray(zone, dtype=bool) & is_lumpy(v, lo, hi)
     if not lumpy.any():
         return None
     xy = np.asarray(xy, dtype=float)

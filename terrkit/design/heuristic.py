@@ -15,6 +15,16 @@ Pipeline (every step seeded and deterministic):
 4. **Local search** (:class:`terrkit.design.local_search.Plan`): balance repair along chains of territories,
    improving boundary moves and swaps that keep every territory connected and within bounds, medoid center
    updates; repeated until no improvement or the time limit.
+5. **Tight spots**: a start that is still out of balance shakes the region around its worst territory and
+   repairs it (:meth:`~terrkit.design.local_search.Plan.perturb_and_repair`). When that territory holds
+   big units (a metro area of counties, each 10-40% of a territory), the next start instead places the
+   territories of the big units around it by a backtracking search (:mod:`terrkit.design.heur_lumpy`) and
+   designs the others around them; territories that the band and contiguity force are fixed before any
+   start (:mod:`terrkit.design.heur_forced`). The best start wins: balanced first, then contiguous, then
+   the least violation, then the lowest objective.
+
+Steps that do not watch the clock may overrun it a little, so the last ``FINISH_MARGIN`` of the time limit
+is kept free.
 
 The objective is the p-median one, :math:`\\sum_i w_i d(i, c_{t(i)})^p + \\pi\\,\\#\\text{moved}`. A lower
 bound is returned only when centers are fixed: the transportation LP over all allowed pairs with hard balance
@@ -55,6 +65,12 @@ log = logging.getLogger(__name__)
 LP_MARGIN = 0.15
 #: Location-allocation stops when an LP / center-update round gains less than this share of the objective.
 LA_MIN_GAIN = 2e-4
+
+#: Share of the time limit (at most 2 s) kept free at the end, for steps that overrun the deadline a little.
+FINISH_MARGIN = 0.03
+
+#: Zones tried in turn for placing big units first: territories within this many rings of the worst one.
+LUMPY_RINGS = (2, 1)
 
 #: Smallest share of the remaining time a start may use (a tight instance needs long shaking).
 START_MIN_SHARE = 0.6
@@ -297,8 +313,13 @@ def _lower_bound(data, allowed, cur, deadline) -> float | None:
     return float(res.objective)
 
 
-def _single_start(data, seed, t0, deadline, xy, allowed, locks, cur) -> Plan:
-    """One start: seed centers, location-allocation, contiguity repair, local search."""
+def _single_start(data, seed, t0, deadline, xy, allowed, locks, cur, lumpy_next: bool = False) -> Plan:
+    """One start: seed centers, location-allocation, contiguity repair, local search.
+
+    With ``lumpy_next``, a plan whose worst territory still holds a big unit after the local search is
+    returned without shaking: the next start places the big units first (:func:`_lumpy_start`) and needs
+    the time more.
+    """
     n, k = data.n, data.k
     start = time.perf_counter()
     centers = initial_centers(data, xy, allowed, seed)
@@ -378,6 +399,8 @@ def _single_start(data, seed, t0, deadline, xy, allowed, locks, cur) -> Plan:
         if stale >= 2 or (stale and not moved_centers):
             break
     if plan.violation().max(initial=0.0) > 1e-9:
+        if lumpy_next and _worst_holds_big_units(data, plan):
+            return plan
         # tight spots: shake and repair for most of what is left, then the region MIP
         left = deadline - time.perf_counter()
         plan.perturb_and_repair(time.perf_counter() + 0.6 * left, seed=seed)
@@ -385,9 +408,11 @@ def _single_start(data, seed, t0, deadline, xy, allowed, locks, cur) -> Plan:
     return plan
 
 
-def _quality(plan: Plan, adjacency) -> tuple[bool, int, float]:
+def _quality(plan: Plan, adjacency) -> tuple[bool, int, float, float]:
+    """Balanced first, then fewest fragments, then the smallest balance violation, then the objective."""
     frag = count_fragments(adjacency, plan.labels) if adjacency is not None else 0
-    return (bool(plan.violation().max(initial=0.0) > 1e-9), frag, plan.objective())
+    worst = float(plan.violation().max(initial=0.0))
+    return (worst > 1e-9, frag, worst if worst > 1e-9 else 0.0, plan.objective())
 
 
 def solve_heuristic(
@@ -415,8 +440,8 @@ def solve_heuristic(
         Accepted for interface symmetry; the LPs are always solved with HiGHS (highspy) for speed.
     starts : int, optional
         Number of independent starts (seeds ``seed, seed+1, ...``); the best plan is kept (balanced first,
-        then fewest fragments, then lowest objective). Default: 4 up to 5,000 units, else 1. A start is
-        skipped when the remaining time is unlikely to be enough for it.
+        then fewest fragments, then least violation, then lowest objective). Default: 4 up to 5,000 units,
+        else 1. A start is skipped when the remaining time is unlikely to be enough for it.
     fix_forced : bool, default True
         First fix the territories that the balance band and contiguity force
         (:mod:`terrkit.design.heur_forced`), and design the others on the remaining units.
@@ -431,7 +456,8 @@ def solve_heuristic(
         Labels, centers, flags for balance and contiguity as achieved (never assumed), and the method.
     """
     t0 = time.perf_counter()
-    deadline = t0 + float(time_limit)
+    # steps that do not watch the clock (a re-split, a partition solve) may run a little past the deadline
+    deadline = t0 + float(time_limit) - min(FINISH_MARGIN * float(time_limit), 2.0)
     if fix_forced:
         groups = forced_groups(data)
         if groups:
@@ -481,6 +507,7 @@ def solve_heuristic(
             allowed,
             locks,
             cur,
+            lumpy_next=not lumpy_tried and s < int(starts) - 1,
         )
         durations.append(time.perf_counter() - ts)
         qual = _quality(plan, data.adjacency)
@@ -532,7 +559,7 @@ def _solve_around_forced(data, groups, *, deadline, seed, solver, starts, t0) ->
 def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> tuple[Plan, str] | None:
     """Place the big units around ``plan``'s worst territory by backtracking, then design the rest.
 
-    The zone is the worst territory and its neighbours, then two rings of them; returns the plan and a note
+    The zone is the territories within ``LUMPY_RINGS`` rings of the worst one; returns the plan and a note
     for the method, or None when no placement was found.
     """
     from scipy.sparse.csgraph import shortest_path
@@ -543,7 +570,7 @@ def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> t
     v, lo, hi = uniform_band(data, 0)
     worst = int(np.argmax(plan.violation()))
     ring = shortest_path(plan._territory_graph_all(), unweighted=True, indices=worst)
-    for rings in (1, 2):
+    for rings in LUMPY_RINGS:
         left = deadline - time.perf_counter()
         zone = np.isin(plan.labels, np.flatnonzero(ring <= rings))
         groups = lumpy_groups(
@@ -561,6 +588,15 @@ def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> t
         log.info("%s (%s)", note, inner_method)
         return placed, note
     return None
+
+
+def _worst_holds_big_units(data, plan: Plan) -> bool:
+    """Whether the plan's worst territory holds a unit big enough for :func:`_lumpy_start` to place."""
+    from terrkit.design.heur_lumpy import is_lumpy
+
+    v, lo, hi = uniform_band(data, 0)
+    worst = int(np.argmax(plan.violation()))
+    return bool(is_lumpy(v[plan.labels == worst], lo, hi).any())
 
 
 def _design_around(data, groups, *, deadline, seed, solver, starts, place_lumpy=True) -> tuple[Plan, str]:

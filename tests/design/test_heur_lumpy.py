@@ -181,3 +181,29 @@ def test_groups_that_cover_every_unit_are_the_whole_plan():
     assert method == "every territory fixed"
     assert plan.labels.tolist() == [0, 0, 1, 1]
     assert [plan.labels[c] for c in plan.centers] == [0, 1]
+
+
+def test_a_start_stuck_among_big_units_is_followed_by_placing_them(monkeypatch):
+    """solve_heuristic: after a start ends out of balance around big units, the next places them first."""
+    from terrkit.design import heuristic
+
+    data, values, big = _metro_instance()
+    labels = np.arange(data.n) % 12 // 2
+    labels[big] = 2
+    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
+    real_start = heuristic._single_start
+    calls = []
+
+    def first_start_stuck(data_, seed, *args, **kwargs):
+        calls.append(kwargs.get("lumpy_next"))
+        if len(calls) == 1:  # stands for a start that could not balance the big block
+            return Plan(data_, labels, centers, allowed_pairs(data_))
+        return real_start(data_, seed, *args, **kwargs)
+
+    monkeypatch.setattr(heuristic, "_single_start", first_start_stuck)
+    out = heuristic.solve_heuristic(data, time_limit=10, seed=0, starts=2)
+    assert calls[0] is True, "the first start knows big units may be placed next"
+    assert out.balanced and out.contiguous
+    assert "territories of big units placed first by a backtracking search" in out.method
+    totals = np.bincount(out.labels, values, minlength=data.k)
+    assert ((totals >= data.lower[0, 0] - 1e-9) & (totals <= data.upper[0, 0] + 1e-9)).all()
