@@ -52,13 +52,17 @@ def uniform_band(data: DesignData, j: int) -> tuple[np.ndarray, float, float] | 
 
 
 def fit_every_band(data: DesignData, groups: list[np.ndarray]) -> bool:
-    """Whether the groups are disjoint and each one's totals lie within every measure's band."""
+    """Whether the groups are disjoint and fit every measure's band as the last ``len(groups)`` territories.
+
+    Fixed groups become the last territories, in order (see ``terrkit.design.heuristic._design_around``).
+    """
     if not groups:
         return True
     members = np.concatenate(groups)
-    if len(np.unique(members)) != len(members):
+    if len(np.unique(members)) != len(members) or len(groups) > data.k:
         return False
-    lo, hi = np.asarray(data.lower)[0], np.asarray(data.upper)[0]
+    lo = np.asarray(data.lower)[data.k - len(groups) :]
+    hi = np.asarray(data.upper)[data.k - len(groups) :]
     tots = np.array([np.asarray(data.measures)[g].sum(axis=0) for g in groups])
     return bool(((tots >= lo - 1e-9 * np.abs(lo)) & (tots <= hi + 1e-9 * np.abs(hi))).all())
 

@@ -14,7 +14,7 @@ connected group of units not yet taken, with its total in the band, that cuts no
 unit left can still be given a group; it backtracks on a dead end. The groups found are fixed as territories
 and the heuristic designs the others on the remaining, finer units.
 
-The search is bounded by a deadline and a node budget; it returns None when it finds no cover in time.
+The search is bounded by a deadline and a number of placements; it returns None when it finds no cover.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from terrkit.design.band_reach import may_reach_band, unit_witnesses
+from terrkit.design.heur_partition import group_costs
 
 __all__ = ["is_lumpy", "lumpy_groups"]
 
@@ -54,14 +55,6 @@ def _without(adjacency: sp.csr_matrix, taken: np.ndarray) -> sp.csr_matrix:
     out = (free @ adjacency @ free).tocsr()
     out.eliminate_zeros()
     return out
-
-
-def _compactness(group: tuple[int, ...], xy: np.ndarray, weight: np.ndarray) -> float:
-    """Weighted distance of the group's units to its weighted centroid."""
-    g = np.asarray(group)
-    w = weight[g] + 1e-12
-    c = (xy[g] * w[:, None]).sum(axis=0) / w.sum()
-    return float((w * np.hypot(*(xy[g] - c).T)).sum())
 
 
 def lumpy_groups(
@@ -120,7 +113,8 @@ def lumpy_groups(
         degree = np.diff(a.indptr)[todo]
         r = int(todo[np.lexsort((-v[todo], degree))][0])
         candidates = unit_witnesses(a, v, lo, hi, r, limit=CANDIDATES, budget=SEARCH_BUDGET)
-        for g in sorted(candidates, key=lambda g: _compactness(g, xy, weight)):
+        spread = group_costs([np.asarray(g) for g in candidates], xy, weight) if candidates else []
+        for _, g in sorted(zip(spread, candidates, strict=True), key=lambda c: c[0]):
             placements[0] += 1
             now = taken.copy()
             now[list(g)] = True

@@ -15,9 +15,9 @@ set-partitioning model
 with :math:`c_g` the weighted distance of the group's units to its weighted centroid (compactness). Groups are
 connected and balanced by construction, so any solution balances the whole region; an infeasible model
 proves that the region cannot be balanced as it stands (a bigger region may be). The region grows from the
-territory to fix, one neighbouring territory at a time (violated ones first, then those with the fewest
-units, which keep the enumeration small), until a balanced re-partition is found or ``MAX_TERRITORIES`` is
-reached.
+territory to fix, one neighbouring territory at a time (the nearest ring around it first; in a ring, violated
+ones first, then those with the fewest units, which keep the enumeration small), until a balanced
+re-partition is found or ``MAX_TERRITORIES`` is reached.
 
 A territory of many small units next to the lumpy ones has too many balanced groups to list. When the
 region's enumeration exceeds its budget, each territory keeps its **border strip** (its units within
@@ -46,7 +46,7 @@ from scipy.sparse.csgraph import connected_components, shortest_path
 
 from terrkit.design.solvers import quiet_highs
 
-__all__ = ["balanced_groups", "border_blocks", "repartition_around"]
+__all__ = ["balanced_groups", "border_blocks", "group_costs", "repartition_around"]
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +169,23 @@ def _applies(plan, terrs: np.ndarray, units: np.ndarray) -> bool:
     )
 
 
-def _group_costs(groups: list[np.ndarray], xy: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted distance of every group's units to the group's weighted centroid."""
+def group_costs(groups: list[np.ndarray], xy: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted distance of every group's units to the group's weighted centroid (its compactness).
+
+    Parameters
+    ----------
+    groups : list of numpy.ndarray
+        Unit indices of every group.
+    xy : numpy.ndarray
+        ``(n, 2)`` planar coordinates of the units.
+    w : numpy.ndarray
+        ``(n,)`` weight of the units.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(groups),)`` sum over each group's units of weight times distance to the weighted centroid.
+    """
     sizes = np.array([len(g) for g in groups])
     owner = np.repeat(np.arange(len(groups)), sizes)
     flat = np.concatenate(groups)
@@ -351,7 +366,7 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
         if len(groups) < len(terrs):
             continue
         xy = plan.xy[units] if plan.xy is not None else np.c_[np.arange(len(units)), np.zeros(len(units))]
-        cost = _group_costs(groups, xy, plan.w[units])
+        cost = group_costs(groups, xy, plan.w[units])
         left = deadline - time.perf_counter()
         if left < 0.5:
             break

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from terrkit.design.band_reach import sole_witnesses
-from terrkit.design.heur_forced import forced_groups, without_units
+from terrkit.design.heur_forced import fit_every_band, forced_groups, uniform_band, without_units
 from terrkit.design.heuristic import solve_heuristic
 
 from .test_heuristic import make_data
@@ -62,3 +62,17 @@ def test_heuristic_fixes_the_forced_territory_and_says_so():
     assert "forced by the band and contiguity" in out.method
     for t in range(2):
         assert out.labels[out.centers[t]] == t
+
+
+def test_fixed_groups_are_checked_against_the_last_territories():
+    data = _data()  # two territories of 9.5..10.5
+    assert fit_every_band(data, [np.array([0, 1, 2, 3])])  # 10
+    assert not fit_every_band(data, [np.array([0, 1, 2])]), "9 is below the band"
+    assert not fit_every_band(data, [np.array([0, 1, 2, 3]), np.array([3, 4, 5, 6])]), "Kings twice"
+    # per-territory bands: a group fixed as the last territory must fit that territory's band
+    uneven = _data(lower=np.array([[9.5], [5.5]]), upper=np.array([[10.5], [6.5]]))
+    assert fit_every_band(uneven, [np.array([5, 6])])  # 6 fits territory 1
+    assert not fit_every_band(uneven, [np.array([0, 1, 2, 3])])  # 10 does not
+    assert uniform_band(uneven, 0) is None
+    v, lo, hi = uniform_band(data, 0)
+    assert (lo, hi) == (9.5, 10.5) and v.tolist() == VALUES.tolist()
