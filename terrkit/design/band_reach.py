@@ -246,6 +246,25 @@ def _prepare(adjacency, values, lower, upper) -> tuple[np.ndarray, np.ndarray, n
     return v, adj.indptr, adj.indices, float(lower), float(upper)
 
 
+def _judge(
+    r: int, values, indptr, indices, lo: float, hi: float, budget: int
+) -> tuple[list[int] | BandGap | None, int]:
+    """A witness of ``r`` (greedy first), the gap proving it has none, or None when the search ran out.
+
+    Also returns the sets the exhaustive search visited (0 when the greedy search found a witness or the
+    budget is spent).
+    """
+    witness = _easy_witness(r, values, indptr, indices, lo, hi)
+    if witness is not None or budget <= 0:
+        return witness, 0
+    search = _Search(values, indptr, indices, lo, hi, budget)
+    try:
+        found = search.run(r)
+    except _OutOfBudget:
+        found = None
+    return found, search.nodes
+
+
 class _Search:
     """Exhaustive search of the connected sets containing one unit, with totals up to ``hi``."""
 
@@ -359,20 +378,12 @@ def unreachable_units(
     for r in np.argsort(-v, kind="stable").tolist():
         if judged[r]:
             continue
-        witness = _easy_witness(r, v, indptr, indices, lo, hi)
-        if witness is None and spent < total_budget:
-            search = _Search(v, indptr, indices, lo, hi, min(node_budget, total_budget - spent))
-            try:
-                found = search.run(r)
-            except _OutOfBudget:
-                found = None
-            spent += search.nodes
-            if isinstance(found, BandGap):
-                gaps.append(found)
-            else:
-                witness = found
-        if witness is not None:
-            judged[np.asarray(witness)] = True
+        found, nodes = _judge(r, v, indptr, indices, lo, hi, min(node_budget, total_budget - spent))
+        spent += nodes
+        if isinstance(found, BandGap):
+            gaps.append(found)
+        elif found is not None:
+            judged[np.asarray(found)] = True
     return gaps
 
 
@@ -481,9 +492,5 @@ def may_reach_band(
     v, indptr, indices, lo, hi = _prepare(adjacency, values, lower, upper)
     if v[unit] > hi:
         return False
-    if _easy_witness(int(unit), v, indptr, indices, lo, hi) is not None:
-        return True
-    try:
-        return not isinstance(_Search(v, indptr, indices, lo, hi, budget).run(int(unit)), BandGap)
-    except _OutOfBudget:
-        return True
+    found, _ = _judge(int(unit), v, indptr, indices, lo, hi, budget)
+    return not isinstance(found, BandGap)
