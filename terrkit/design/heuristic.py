@@ -313,21 +313,47 @@ def _lower_bound(data, allowed, cur, deadline) -> float | None:
     return float(res.objective)
 
 
-def _single_start(data, seed, t0, deadline, xy, allowed, locks, cur, lumpy_next: bool = False) -> Plan:
+def _current_labels(data, allowed, locks, cur) -> np.ndarray:
+    """Today's alignment as a starting plan: locks applied, units without a territory (or whose territory
+    they may not join) sent to their cheapest allowed territory."""
+    labels = np.asarray(cur, dtype=np.int64).copy()
+    labels = np.where(locks >= 0, locks, labels)
+    rows = np.arange(data.n)
+    bad = (labels < 0) | ~allowed[rows, np.clip(labels, 0, None)]
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        C = _full_costs(data, np.asarray(data.fixed_centers, dtype=np.int64), allowed[idx], None, 0.0, idx)
+        labels[idx] = np.argmin(C, axis=1)
+    return labels
+
+
+def _single_start(
+    data, seed, t0, deadline, xy, allowed, locks, cur, lumpy_next: bool = False, from_current: bool = False
+) -> Plan:
     """One start: seed centers, location-allocation, contiguity repair, local search.
 
     With ``lumpy_next``, a plan whose worst territory still holds a big unit after the local search is
     returned without shaking: the next start places the big units first (:func:`_lumpy_start`) and needs
-    the time more.
+    the time more. With ``from_current`` (fixed centers and a current alignment), the start is today's
+    alignment instead of the location-allocation: the plan that moves the least is usually found by
+    repairing today's balance, not by redrawing.
     """
     n, k = data.n, data.k
     start = time.perf_counter()
-    centers = initial_centers(data, xy, allowed, seed)
-
-    # 1-2: LP-guided location-allocation (at most ~40% of the remaining budget)
-    la_deadline = start + 0.4 * (deadline - start)
-    labels, centers, la_obj = _location_allocation(data, centers, allowed, locks, cur, xy, la_deadline, L0=8)
-    log.info("seed %d: location-allocation %.2f s, objective %.6g", seed, time.perf_counter() - t0, la_obj)
+    if from_current:
+        centers = np.asarray(data.fixed_centers, dtype=np.int64).copy()
+        labels = _current_labels(data, allowed, locks, cur)
+        log.info("seed %d: start from the current alignment", seed)
+    else:
+        centers = initial_centers(data, xy, allowed, seed)
+        # 1-2: LP-guided location-allocation (at most ~40% of the remaining budget)
+        la_deadline = start + 0.4 * (deadline - start)
+        labels, centers, la_obj = _location_allocation(
+            data, centers, allowed, locks, cur, xy, la_deadline, L0=8
+        )
+        log.info(
+            "seed %d: location-allocation %.2f s, objective %.6g", seed, time.perf_counter() - t0, la_obj
+        )
 
     # 3: contiguity
     enforce = bool(data.contiguous and data.adjacency is not None)
@@ -472,6 +498,10 @@ def solve_heuristic(
     cur = None if data.current is None else np.asarray(data.current, dtype=np.int64)
     if starts is None:
         starts = 4 if n <= 5000 else 1
+    # realigning around fixed centers: the first start repairs today's alignment
+    from_current = cur is not None and data.fixed_centers is not None and bool((cur >= 0).any())
+    if from_current:
+        starts = max(int(starts), 2)
     best, best_q = None, None
     durations = []
     notes = []
@@ -508,6 +538,7 @@ def solve_heuristic(
             locks,
             cur,
             lumpy_next=not lumpy_tried and s < int(starts) - 1,
+            from_current=s == 0 and from_current,
         )
         durations.append(time.perf_counter() - ts)
         qual = _quality(plan, data.adjacency)
@@ -517,6 +548,8 @@ def solve_heuristic(
             notes = []
     plan = best
     method = METHOD + (f" (best of {len(durations)} starts)" if len(durations) > 1 else "")
+    if from_current:
+        method += "; the first start repairs the current alignment"
     method += "".join(f"; {note}" for note in notes)
     return _outcome(data, plan, _lower_bound(data, allowed, cur, deadline), method, t0)
 

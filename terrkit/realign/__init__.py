@@ -1,8 +1,10 @@
 """Realignment: compare the current alignment with a proposal, write the deliverables, sweep trade-offs.
 
 Modules: :mod:`~terrkit.realign.moves` (reps for the proposed territories, what moves),
-:mod:`~terrkit.realign.deliverables` (the plan and its files) and :mod:`~terrkit.realign.tradeoff`
-(balance vs travel vs disruption through the design engine).
+:mod:`~terrkit.realign.deliverables` (the plan and its files), :mod:`~terrkit.realign.tradeoff`
+(balance vs travel vs disruption through the design engine under disruption caps),
+:mod:`~terrkit.realign.least_disruption` (rep-anchored plans that move the least revenue for a balance
+target) and :mod:`~terrkit.realign.front` (one such plan per balance tolerance).
 """
 
 from terrkit.realign.deliverables import (
@@ -11,6 +13,22 @@ from terrkit.realign.deliverables import (
     check_realignment,
     plan_realignment,
     write_realignment,
+)
+from terrkit.realign.front import (
+    DEFAULT_TOLERANCES,
+    FrontResult,
+    front,
+    least_disruption_design,
+    scaled_balance,
+)
+from terrkit.realign.least_disruption import (
+    DEFAULT_BALANCE,
+    LeastDisruptionPlan,
+    RealignmentCosts,
+    Territories,
+    anchored_territories,
+    least_disruption_plan,
+    realignment_costs,
 )
 from terrkit.realign.moves import (
     VACANT,
@@ -36,6 +54,18 @@ from terrkit.realign.tradeoff import (
 )
 
 __all__ = [
+    "DEFAULT_BALANCE",
+    "DEFAULT_TOLERANCES",
+    "FrontResult",
+    "LeastDisruptionPlan",
+    "RealignmentCosts",
+    "Territories",
+    "anchored_territories",
+    "front",
+    "least_disruption_design",
+    "least_disruption_plan",
+    "realignment_costs",
+    "scaled_balance",
     "FILES",
     "VACANT",
     "Realignment",

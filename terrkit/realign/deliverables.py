@@ -103,6 +103,7 @@ def plan_realignment(
     scores: pd.DataFrame | None = None,
     keep_exceptions: bool = True,
     shapes: bool = True,
+    rep_map: pd.DataFrame | None = None,
 ) -> Realignment:
     """Turn a proposal (territory label per unit) into a complete realignment.
 
@@ -117,11 +118,16 @@ def plan_realignment(
         Potential/workload/segment per account for the territory summary
         (:func:`terrkit.review.pipeline.score_accounts_for_review`). Workload keeps the travel of
         the current owner; it is not recomputed for the new rep.
+    rep_map : pandas.DataFrame, optional
+        The rep of each proposed territory (``proposal``, ``territory_id``, ``rep_id``), as a
+        rep-anchored design fixes it (:meth:`terrkit.realign.least_disruption.Territories.rep_map`);
+        default: the reps that keep the most revenue (:func:`~terrkit.realign.moves.assign_reps`).
     """
     from terrkit.review.kpis import account_activity
 
     revenue = account_activity(accounts, sales, period).set_index("account_id")["sales"]
-    rep_map = assign_reps(proposed, accounts, revenue, current_alignment, reps)
+    if rep_map is None:
+        rep_map = assign_reps(proposed, accounts, revenue, current_alignment, reps)
     alignment = proposal_alignment(proposed, rep_map)
     assignments = account_assignments(accounts, alignment, current_alignment, keep_exceptions)
     changes = change_list(assignments, revenue)

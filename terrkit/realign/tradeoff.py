@@ -196,8 +196,10 @@ def evaluate_plan(
     reps: pd.DataFrame,
     *,
     balance_col: str = "potential",
+    balance_cols: Sequence[str] | None = None,
     account_weight: pd.Series | None = None,
     keep_exceptions: bool = True,
+    rep_map: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     """Balance, travel and disruption of one plan (definitions in the module docstring).
 
@@ -206,24 +208,37 @@ def evaluate_plan(
     proposed : pandas.Series
         Proposed territory label per unit (by ``unit_id``).
     units : pandas.DataFrame
-        ``unit_id`` and ``balance_col``.
+        ``unit_id`` and the ``balance_cols``.
     accounts : pandas.DataFrame
         ``account_id``, ``unit_id``, ``owner_rep_id``, ``lat``, ``lon``.
     revenue : pandas.Series
         Revenue per account (by ``account_id``).
+    balance_col : str, default "potential"
+        The measure of ``balance`` and ``cv``.
+    balance_cols : sequence of str, optional
+        Measures whose balance is reported as ``balance_<measure>`` (default: ``balance_col`` alone);
+        the first one gives ``balance`` and ``cv``.
     account_weight : pandas.Series, optional
         Travel weight per account, aligned with ``accounts`` (e.g. calls per year); default 1.
+    rep_map : pandas.DataFrame, optional
+        The rep of each proposed territory (``proposal``, ``territory_id``, ``rep_id``), e.g. for a
+        rep-anchored plan; default: :func:`terrkit.realign.moves.assign_reps` (keep the most revenue).
 
     Returns
     -------
     dict
-        ``balance`` (max deviation), ``cv``, ``travel_km``, ``disruption``, ``units_changing_rep``,
-        ``territories``.
+        ``balance`` (max deviation of the first measure), ``balance_<measure>`` for each measure, ``cv``,
+        ``travel_km``, ``disruption``, ``revenue_moved``, ``units_changing_rep``, ``customers``,
+        ``customers_kept``, ``territories``.
     """
-    rep_map = assign_reps(proposed, accounts, revenue, current_alignment, reps)
+    rep_map = (
+        assign_reps(proposed, accounts, revenue, current_alignment, reps) if rep_map is None else rep_map
+    )
     alignment = proposal_alignment(proposed, rep_map)
     asg = account_assignments(accounts, alignment, current_alignment, keep_exceptions)
-    totals = units.set_index("unit_id")[balance_col].groupby(proposed).sum()
+    by_unit = units.set_index(units["unit_id"].astype(str))
+    labels = proposed.copy()
+    labels.index = labels.index.astype(str)
     rev = accounts["account_id"].map(revenue).fillna(0.0).to_numpy(dtype=float)
     moved = (asg["old_rep_id"].fillna("") != asg["new_rep_id"].fillna("")).to_numpy()
     home = reps.set_index("rep_id")
@@ -235,16 +250,27 @@ def evaluate_plan(
     w = np.ones(len(accounts)) if account_weight is None else np.asarray(account_weight, dtype=float)
     ok = np.isfinite(dist) & np.isfinite(w)
     travel = float(np.sum(w[ok] * dist[ok]) / np.sum(w[ok])) if np.sum(w[ok]) > 0 else float("nan")
-    cur = current_alignment.drop_duplicates("unit_id").set_index("unit_id")["rep_id"]
-    new = alignment.set_index("unit_id")["rep_id"]
-    return {
-        "balance": max_deviation(totals),
-        "cv": coefficient_of_variation(totals),
-        "travel_km": travel,
-        "disruption": float(rev[moved].sum() / rev.sum()) if rev.sum() > 0 else 0.0,
-        "units_changing_rep": int((new.reindex(cur.index).fillna("") != cur.fillna("")).sum()),
-        "territories": int(proposed.nunique()),
-    }
+    cur = current_alignment.drop_duplicates("unit_id")
+    cur = cur.set_index(cur["unit_id"].astype(str))["rep_id"]
+    new = alignment.set_index(alignment["unit_id"].astype(str))["rep_id"]
+    customer = rev > 0
+    out: dict[str, float] = {}
+    for j, col in enumerate(list(balance_cols) if balance_cols else [balance_col]):
+        totals = by_unit[col].groupby(labels.reindex(by_unit.index)).sum()
+        out[f"balance_{col}"] = max_deviation(totals)
+        if j == 0:
+            out["balance"] = out[f"balance_{col}"]
+            out["cv"] = coefficient_of_variation(totals)
+    out.update(
+        travel_km=travel,
+        disruption=float(rev[moved].sum() / rev.sum()) if rev.sum() > 0 else 0.0,
+        revenue_moved=float(rev[moved].sum()),
+        units_changing_rep=int((new.reindex(cur.index).fillna("") != cur.fillna("")).sum()),
+        customers=int(customer.sum()),
+        customers_kept=int((customer & ~moved).sum()),
+        territories=int(proposed.nunique()),
+    )
+    return out
 
 
 def pareto_front(
