@@ -95,8 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _feature_commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable]]:
     """Subcommands that live next to the feature they drive: name -> (register, handler)."""
     from terrkit.design import cli as design_cli
+    from terrkit.units import cli as units_cli
 
-    return {"design": (design_cli.add_parser, design_cli.run)}
+    return {
+        "design": (design_cli.add_parser, design_cli.run),
+        "units": (units_cli.add_parser, units_cli.run),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,8 @@
 """Adjacency between geographic units: queen contiguity for polygons, Delaunay edges for points.
 
+Mixed unit layers (counties, ZIP cells and named accounts, see :mod:`terrkit.units`) get the same queen
+rule, robust to the floating-point noise of clipping, with named accounts linked to their parent.
+
 Islands (units or groups of units with no neighbour in the rest of the graph) are linked to the
 nearest unit of the largest component, and the added links are reported, so that a contiguity
 requirement can always be met.
@@ -13,11 +16,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import Delaunay, cKDTree
 
 from terrkit.exceptions import DataValidationError
 from terrkit.geo import US_ALBERS
+
+#: Largest gap (degrees) between two polygons of a mixed unit layer that still counts as a shared border:
+#: clipping ZIP cells to their county leaves noise far below it (1e-7 degrees is about 1 cm).
+MIXED_LAYER_TOLERANCE = 1e-7
 
 
 def _symmetric(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
@@ -143,14 +151,79 @@ def edges_to_adjacency(a: pd.Series, b: pd.Series, ids: np.ndarray, name: str = 
     return _symmetric(ia, ib, len(ids))
 
 
+def _point_adjacency(units: gpd.GeoDataFrame) -> sp.csr_matrix:
+    g = units.geometry
+    if units.crs is not None and units.crs.is_geographic:
+        g = g.to_crs(US_ALBERS)
+    return delaunay_adjacency(np.column_stack([g.x, g.y]))
+
+
+def is_mixed_layer(units: pd.DataFrame) -> bool:
+    """Whether ``units`` is a mixed unit layer (it has ``level`` and ``parent_id`` columns)."""
+    return isinstance(units, pd.DataFrame) and {"level", "parent_id"} <= set(units.columns)
+
+
+def near_adjacency(geometry: gpd.GeoSeries, tolerance: float = MIXED_LAYER_TOLERANCE) -> sp.csr_matrix:
+    """Queen contiguity robust to floating-point noise: polygons within ``tolerance`` are neighbours.
+
+    Uses a shapely STRtree ``dwithin`` query; ``tolerance`` is in the units of the coordinates (degrees
+    for EPSG:4326, where the default 1e-7 is about 1 cm).
+    """
+    geoms = np.asarray(geometry.values)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance)
+    return _symmetric(np.asarray(left), np.asarray(right), len(geoms))
+
+
+def mixed_layer_adjacency(units: gpd.GeoDataFrame, tolerance: float = MIXED_LAYER_TOLERANCE) -> sp.csr_matrix:
+    """Adjacency of a mixed unit layer (counties, ZIP cells, named accounts).
+
+    Area units (every level but ``account``) are neighbours when they share a border or a corner, up to
+    ``tolerance`` (:func:`near_adjacency`; Delaunay edges instead when the area units are all points). A
+    named-account unit is adjacent to its parent (``parent_id``) and to every neighbour of its parent;
+    one whose parent is not in the frame gets no neighbour here (:func:`link_islands` connects it).
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        ``unit_id``, ``level``, ``parent_id`` and geometry.
+    tolerance : float, default 1e-7
+        Largest gap between two area units that still counts as a shared border.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Symmetric 0/1 adjacency in the order of ``units``.
+    """
+    n = len(units)
+    named = (units["level"] == "account").to_numpy()
+    areas = np.flatnonzero(~named)
+    area_units = units.iloc[areas]
+    if (area_units.geometry.geom_type == "Point").all():
+        base = _point_adjacency(area_units).tocoo()
+    else:
+        base = near_adjacency(area_units.geometry, tolerance).tocoo()
+    between_areas = _symmetric(areas[base.row], areas[base.col], n)
+    accounts = np.flatnonzero(named)
+    parent = pd.Index(units["unit_id"]).get_indexer(units["parent_id"].iloc[accounts])
+    accounts, parent = accounts[parent >= 0], parent[parent >= 0]
+    around = between_areas[parent].tocoo()
+    rows = np.concatenate([accounts, accounts[around.row]])
+    cols = np.concatenate([parent, around.col])
+    return ((between_areas + _symmetric(rows, cols, n)) > 0).astype(np.int8).tocsr()
+
+
 def unit_adjacency(units: gpd.GeoDataFrame) -> sp.csr_matrix:
-    """Queen contiguity for polygon units, Delaunay edges (on EPSG:5070 coordinates) for point units."""
+    """Queen contiguity for polygon units, Delaunay edges (on EPSG:5070 coordinates) for point units.
+
+    A mixed unit layer (a frame with ``level`` and ``parent_id`` columns, see :mod:`terrkit.units`) gets
+    :func:`mixed_layer_adjacency`: borders shared up to floating-point noise, and named accounts linked to
+    their parent and its neighbours. Other frames keep the exact ``intersects`` rule.
+    """
+    if is_mixed_layer(units):
+        return mixed_layer_adjacency(units)
     kinds = set(units.geometry.geom_type.dropna().unique())
     if kinds <= {"Point"}:
-        g = units.geometry
-        if units.crs is not None and units.crs.is_geographic:
-            g = g.to_crs(US_ALBERS)
-        return delaunay_adjacency(np.column_stack([g.x, g.y]))
+        return _point_adjacency(units)
     return queen_adjacency(units.geometry)
 
 
