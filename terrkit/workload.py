@@ -175,7 +175,9 @@ def account_workload(
     -------
     pandas.DataFrame
         ``segment``, ``calls_per_year``, ``minutes_per_call``, ``response_calls``, ``travel_km``,
-        ``travel_minutes``, ``workload`` (hours per year).
+        ``travel_minutes``, ``call_hours`` (hours per year with the customer: calls x minutes per call,
+        the same whoever the rep is) and ``workload`` (hours per year, call hours plus the travel from the
+        owner's home).
     """
     cov = load_coverage(coverage, scheme)
     if len(segments) != len(accounts):
@@ -184,7 +186,8 @@ def account_workload(
     c = cov.apply(seg)
     t = travel_minutes(accounts, reps, **travel)
     out = pd.concat([pd.DataFrame({"segment": seg.astype(str)}), c, t], axis=1)
-    out["workload"] = out["calls_per_year"] * (out["minutes_per_call"] + out["travel_minutes"]) / 60.0
+    out["call_hours"] = out["calls_per_year"] * out["minutes_per_call"] / 60.0
+    out["workload"] = out["call_hours"] + out["calls_per_year"] * out["travel_minutes"] / 60.0
     return out
 
 
@@ -657,6 +660,7 @@ def score_accounts(
         "response_calls",
         "travel_km",
         "travel_minutes",
+        "call_hours",
         "workload",
     ):
         out[c] = wl[c]
@@ -667,7 +671,7 @@ def score_accounts(
 SCORED_COLUMNS = (
     "account_id", "unit_id", "owner_rep_id", "segment", "abc_tier", "rfm_segment", "rfm_score",
     "kmeans_segment", "gmm_segment", "sales", "potential", "whitespace", "penetration",
-    "calls_per_year", "travel_minutes", "workload",
+    "calls_per_year", "travel_minutes", "call_hours", "workload",
 )  # fmt: skip
 
 

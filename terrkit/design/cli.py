@@ -369,7 +369,8 @@ def build_problem(args: argparse.Namespace):
         if adjacency is None:
             from terrkit.geo_adjacency import unit_adjacency
 
-            adjacency = unit_adjacency(gpd.GeoDataFrame(geometry=g))
+            layer_cols = [c for c in ("level", "parent_id") if c in units.columns]  # a mixed unit layer
+            adjacency = unit_adjacency(gpd.GeoDataFrame(units[layer_cols].reset_index(drop=True), geometry=g))
     else:
         pair = _find_pair(units, _LONLAT)
         if pair is not None:

@@ -55,6 +55,7 @@ from terrkit.design.heur_seed import (
     medoid_centers,
     planar_xy,
 )
+from terrkit.design.heur_shift import shift_boundaries
 from terrkit.design.local_search import Plan
 
 __all__ = ["HeuristicOutcome", "solve_heuristic"]
@@ -343,7 +344,19 @@ def _single_start(
     if from_current:
         centers = np.asarray(data.fixed_centers, dtype=np.int64).copy()
         labels = _current_labels(data, allowed, locks, cur)
-        log.info("seed %d: start from the current alignment", seed)
+        if data.contiguous and data.adjacency is not None and data.q:
+            anchors = [np.flatnonzero(locks == t) for t in range(k)]
+            w = np.asarray(data.weight, dtype=float)
+
+            def pair_cost(i, t):
+                return w[i] * data.unit_cost(i, centers[t])
+
+            labels, _r = repair_fragments(data.adjacency, labels, k, anchors, pair_cost, forbidden=~allowed)
+            shifted = Plan(data, labels, centers, allowed)
+            shifted.locked = locks >= 0
+            rounds = shift_boundaries(shifted, cur, deadline=start + 0.5 * (deadline - start))
+            labels = shifted.labels.copy()
+            log.info("seed %d: %d rounds of boundary shifting from the current alignment", seed, rounds)
     else:
         centers = initial_centers(data, xy, allowed, seed)
         # 1-2: LP-guided location-allocation (at most ~40% of the remaining budget)
@@ -501,7 +514,7 @@ def solve_heuristic(
     # realigning around fixed centers: the first start repairs today's alignment
     from_current = cur is not None and data.fixed_centers is not None and bool((cur >= 0).any())
     if from_current:
-        starts = max(int(starts), 2)
+        starts = 1  # redrawing from scratch moves far more; the repaired alignment gets the whole budget
     best, best_q = None, None
     durations = []
     notes = []

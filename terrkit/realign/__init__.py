@@ -17,8 +17,10 @@ from terrkit.realign.deliverables import (
 from terrkit.realign.front import (
     DEFAULT_TOLERANCES,
     FrontResult,
-    front,
+    explain_recommendation,
     least_disruption_design,
+    least_disruption_front,
+    recommend_plan,
     scaled_balance,
 )
 from terrkit.realign.least_disruption import (
@@ -61,10 +63,12 @@ __all__ = [
     "RealignmentCosts",
     "Territories",
     "anchored_territories",
-    "front",
+    "explain_recommendation",
     "least_disruption_design",
+    "least_disruption_front",
     "least_disruption_plan",
     "realignment_costs",
+    "recommend_plan",
     "scaled_balance",
     "FILES",
     "VACANT",

@@ -58,7 +58,8 @@ class Realignment:
     Attributes
     ----------
     alignment : pandas.DataFrame
-        Proposed ``unit_id, territory_id, rep_id``.
+        Proposed ``unit_id, territory_id, rep_id``; on a mixed unit layer also ``level`` and ``parent_id``
+        (a county rule with its ZIP-cell and named-account exceptions, as a CRM loads them).
     rep_map : pandas.DataFrame
         Proposed territory label -> territory id and rep (:func:`assign_reps`).
     assignments, changes, movement : pandas.DataFrame
@@ -129,6 +130,10 @@ def plan_realignment(
     if rep_map is None:
         rep_map = assign_reps(proposed, accounts, revenue, current_alignment, reps)
     alignment = proposal_alignment(proposed, rep_map)
+    if units is not None and {"level", "parent_id"} <= set(units.columns):
+        levels = units[["unit_id", "level", "parent_id"]].astype({"unit_id": str})
+        alignment = alignment.astype({"unit_id": str}).merge(levels, on="unit_id", how="left")
+        alignment = alignment[["unit_id", "level", "parent_id", "territory_id", "rep_id"]]
     assignments = account_assignments(accounts, alignment, current_alignment, keep_exceptions)
     changes = change_list(assignments, revenue)
     movement = rep_movement(assignments, revenue, reps)

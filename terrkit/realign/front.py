@@ -2,10 +2,11 @@
 
 A realignment can make territories more even (balance) and shorter to drive (travel), but every
 account that changes rep may lose a relationship (disruption). For each balance tolerance (by default
-±5%, ±10%, ±20% and ±35%), :func:`front` asks the design engine for **the plan that moves the least
-revenue** while every territory is within the tolerance (:mod:`terrkit.realign.least_disruption`), so
-the table is a front: how much revenue each level of balance costs. Other measures keep their ratio to
-the first one (with the defaults ±5% potential and ±10% workload, the ±20% plan allows ±40% workload).
+±5%, ±10%, ±20% and ±35%), :func:`least_disruption_front` asks the design engine for **the plan that
+moves the least revenue** while every territory is within the tolerance
+(:mod:`terrkit.realign.least_disruption`), so the table is a front: how much revenue each level of
+balance costs. Other measures keep their ratio to the first one (with the defaults ±5% potential and
+±10% call hours, the ±20% plan allows ±40% call hours).
 
 Each plan is measured the same way, from the accounts and independently of the engine
 (:func:`evaluate_plan`):
@@ -17,7 +18,7 @@ Each plan is measured the same way, from the accounts and independently of the e
 
 The front is made monotone on purpose: a plan that meets a tight tolerance also meets every wider one,
 so when the engine's plan for a wider tolerance moves more revenue than a tighter plan, the tighter plan
-is kept for it (the row says so). :func:`choose_plan` recommends **the least disruptive plan whose
+is kept for it (the row says so). :func:`recommend_plan` recommends **the least disruptive plan whose
 balance is within the target** (ties broken by travel).
 
 The design step is a parameter (``design=``), so that a small fake can be swept in tests;
@@ -115,7 +116,7 @@ def plan_key(tolerance: float) -> str:
     return f"±{tolerance:.0%}" if round(tolerance * 100, 6) == round(tolerance * 100) else f"±{tolerance:.1%}"
 
 
-def front(
+def least_disruption_front(
     units: gpd.GeoDataFrame,
     accounts: pd.DataFrame,
     revenue: pd.Series,
@@ -259,7 +260,7 @@ def _within(row: Mapping, asked: Mapping[str, float]) -> bool:
     return all(float(row.get(f"balance_{m}", np.inf)) <= t + 1e-9 for m, t in asked.items())
 
 
-def choose_plan(table: pd.DataFrame, tolerance: float) -> tuple[str, bool]:
+def recommend_plan(table: pd.DataFrame, tolerance: float) -> tuple[str, bool]:
     """The least disruptive plan that meets ``tolerance``; ties go to the shorter travel.
 
     A plan meets the tolerance when every balance measure is within it (scaled as in the sweep:
@@ -289,7 +290,7 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def recommendation(
+def explain_recommendation(
     table: pd.DataFrame,
     plan: str,
     tolerance: float,

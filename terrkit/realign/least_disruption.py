@@ -41,8 +41,13 @@ from terrkit.geo import haversine_km
 #: Default price of travel: 1% more call-weighted travel weighs as much as moving this many % of revenue.
 TRAVEL_WEIGHT = 0.5
 
-#: Default balance targets: measure -> relative tolerance.
-DEFAULT_BALANCE = {"potential": 0.05, "workload": 0.10}
+#: Seconds the lower-bound LP may take when the design has used its whole time limit.
+BOUND_SECONDS = 15.0
+
+#: Default balance targets: measure -> relative tolerance. The workload balanced is ``call_hours`` (calls x
+#: minutes per call): the hours with customers, which do not depend on who the rep is. Driving depends on
+#: the plan itself, so it is not a fixed weight of a unit: it is the travel term of the objective.
+DEFAULT_BALANCE = {"potential": 0.05, "call_hours": 0.10}
 
 
 @dataclass
@@ -366,9 +371,9 @@ class LeastDisruptionPlan:
     tolerance : dict
         Measure -> tolerance asked for.
     status : str
-        ``feasible`` (a plan meeting every requirement; heuristic, never called optimal),
-        ``requirements_not_met`` (the engine stopped before meeting them), ``infeasible`` (proved
-        impossible; ``message`` says why).
+        ``optimal`` (proved by the exact model), ``feasible`` (a plan meeting every requirement, not proved
+        the least), ``requirements_not_met`` (the engine stopped before meeting them; ``message`` lists
+        what is broken), ``infeasible`` (proved impossible; ``message`` says why).
     labels : pandas.Series or None
         Territory id per unit.
     moved_revenue, revenue_bound : float
@@ -401,7 +406,7 @@ class LeastDisruptionPlan:
     @property
     def meets_target(self) -> bool:
         """Every territory within every tolerance, and contiguous when asked (checked by the engine)."""
-        return self.status == "feasible"
+        return self.status in ("optimal", "feasible")
 
 
 def least_disruption_plan(
@@ -434,7 +439,9 @@ def least_disruption_plan(
             balance, "infeasible", seconds=time.perf_counter() - t0,
             message=_name_reps(str(err), problem, costs),
         )  # fmt: skip
-    bound = revenue_lower_bound(problem, costs)
+    # the bound gets what the design left, at least BOUND_SECONDS (cut short: no bound, never a guess)
+    left = time_limit - (time.perf_counter() - t0)
+    bound = revenue_lower_bound(problem, costs, time_limit=max(left, BOUND_SECONDS))
     labels = result.labels.copy()
     labels.index = labels.index.astype(str)
     labels = labels.reindex(costs.unit_ids).astype(str)
@@ -443,7 +450,7 @@ def least_disruption_plan(
     dev = {m: float(result.max_deviation.get(m, np.nan)) for m in balance}
     return LeastDisruptionPlan(
         tolerance=balance,
-        status="feasible" if result.status in ("feasible", "optimal") else result.status,
+        status=result.status,
         labels=labels.rename("territory_id"),
         moved_revenue=moved,
         revenue_bound=np.nan if bound is None else bound,

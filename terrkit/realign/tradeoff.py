@@ -114,7 +114,7 @@ def units_for_design(
     Parameters
     ----------
     units : geopandas.GeoDataFrame
-        ``unit_id`` and geometry.
+        ``unit_id`` and geometry (a mixed layer's ``level`` and ``parent_id`` are kept).
     accounts : pandas.DataFrame
         ``unit_id`` per account.
     alignment : pandas.DataFrame
@@ -123,12 +123,16 @@ def units_for_design(
         Numeric columns aligned with ``accounts`` (e.g. ``sales``, ``potential``, ``workload``);
         units without accounts get 0.
     """
-    sums = measures.astype(float).groupby(accounts["unit_id"].to_numpy()).sum()
-    out = units[["unit_id", "geometry"]].copy()
+    sums = measures.astype(float).groupby(accounts["unit_id"].astype(str).to_numpy()).sum()
+    keep = ["unit_id", *[c for c in ("level", "parent_id") if c in units.columns], "geometry"]
+    out = units[keep].copy()
+    ids = out["unit_id"].astype(str)
     for col in measures.columns:
-        out[col] = out["unit_id"].map(sums[col]).fillna(0.0).to_numpy()
-    out["territory_id"] = out["unit_id"].map(
-        alignment.drop_duplicates("unit_id").set_index("unit_id")["territory_id"]
+        out[col] = ids.map(sums[col]).fillna(0.0).to_numpy()
+    out["territory_id"] = ids.map(
+        alignment.drop_duplicates("unit_id").set_index(
+            alignment.drop_duplicates("unit_id")["unit_id"].astype(str)
+        )["territory_id"]
     )
     return out
 

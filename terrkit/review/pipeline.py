@@ -66,7 +66,8 @@ def score_accounts_for_review(
     -------
     pandas.DataFrame
         Indexed like ``accounts``: ``account_id``, ``segment``, ``potential``, ``workload`` (hours per
-        year) and ``calls_per_year``.
+        year, travel from the owner's home included), ``call_hours`` (the hours with customers alone,
+        which do not depend on who the rep is) and ``calls_per_year``.
     """
     import warnings
 
@@ -76,7 +77,7 @@ def score_accounts_for_review(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # peer fallbacks: reported by the potential notebook
         scored, _ = score_accounts(accounts, sales, reps, as_of=period.end, seed=seed)
-    return scored[["account_id", "segment", "potential", "workload", "calls_per_year"]]
+    return scored[["account_id", "segment", "potential", "workload", "call_hours", "calls_per_year"]]
 
 
 def review_alignment(
