@@ -45,8 +45,8 @@ notebooks:
   40_territory_design:
     time_limit: 10.0
   60_realignment:
-    disruption_caps: '0.1, 1.0'
-    time_limit: 2.0
+    tolerances: '0.05, 0.35'
+    time_limit: 20.0
 """
 
 

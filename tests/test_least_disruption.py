@@ -231,3 +231,25 @@ def test_the_front_is_monotone_a_tighter_plan_is_kept_when_it_moves_less():
     assert recommend_plan(table, 0.2) == ("±20%", True)
     today = table.loc["current"]
     assert today["disruption"] == 0.0 and today["customers_kept"] == today["customers"]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_bounds_by_column_generation_equal_the_full_lp(seed):
+    from terrkit.design.heur_lp import solve_transport_lp
+    from terrkit.design.heur_seed import allowed_pairs
+
+    units, alignment, reps, accounts, revenue, potential, calls = grid_company(4, 6, seed)
+    frame = unit_frame(units, accounts, potential)
+    terr = ld.anchored_territories(alignment, reps)
+    costs = ld.realignment_costs(accounts, revenue, calls, alignment, reps, frame["unit_id"], terr)
+    problem = ld.build_problem(frame, costs, balance={"potential": 0.05})
+    d = problem.data
+    i, t = np.nonzero(allowed_pairs(d))
+    measures = np.asarray(d.measures).reshape(d.n, -1)
+    for matrix, got in (
+        (costs.moved_revenue, ld.revenue_lower_bound(problem, costs)),
+        (costs.travel, ld.travel_lower_bound(problem, costs) * costs.calls_total),
+    ):
+        full = solve_transport_lp(i, t, matrix[i, t], d.n, d.k, measures, d.lower, d.upper, soft=False)
+        assert full.status == "optimal"
+        assert got == pytest.approx(full.objective, rel=1e-7, abs=1e-6)

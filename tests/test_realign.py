@@ -394,7 +394,12 @@ def test_report_run_of_the_review_and_realignment_notebooks(small_company_dir, g
     assert kpis["accounts"].sum() == len(accounts)
     alignment = pd.read_csv(run / "alignment.csv", dtype=str)
     current = pd.read_csv(small_company_dir / "current_alignment.csv", dtype=str)
-    assert alignment["unit_id"].is_unique and set(alignment["unit_id"]) == set(current["unit_id"])
+    # every unit of the mixed layer exactly once; every county either whole or split into its cells
+    assert alignment["unit_id"].is_unique and alignment["territory_id"].notna().all()
+    assert set(alignment["level"]) <= {"county", "zip", "account"}
+    counties = set(alignment.loc[alignment["level"] == "county", "unit_id"])
+    split = set(alignment.loc[alignment["level"] == "zip", "parent_id"])
+    assert counties.isdisjoint(split) and counties | split == set(current["unit_id"])
     asg = pd.read_csv(run / "account_assignments.csv", dtype=str)
     changes = pd.read_csv(run / "changes.csv", dtype={"account_id": str})
     assert set(asg["account_id"]) == set(accounts["account_id"])
@@ -402,8 +407,19 @@ def test_report_run_of_the_review_and_realignment_notebooks(small_company_dir, g
     assert set(changes["account_id"]) == set(differ["account_id"]) and len(changes) == len(differ)
     summary = pd.read_csv(run / "territory_summary.csv")
     assert set(summary["territory_id"]) == set(alignment["territory_id"])
-    sweep_table = pd.read_csv(run / "realignment_sweep.csv")
-    assert sweep_table["plan"].iloc[0] == "current" and len(sweep_table) == 1 + 2 * 2
+    # every territory keeps its rep (rep-anchored)
+    reps_now = current.drop_duplicates("territory_id").set_index("territory_id")["rep_id"]
+    assert (alignment["rep_id"] == alignment["territory_id"].map(reps_now)).all()
+    front = pd.read_csv(run / "realignment_sweep.csv").set_index("plan")
+    assert front.index[0] == "current" and list(front.index[1:]) == ["±5%", "±35%"]
+    plans = front.drop(index="current")
+    measured = plans.dropna(subset=["revenue_moved"])
+    assert measured["revenue_moved"].is_monotonic_decreasing  # a wider tolerance never moves more
+    bound = measured["revenue_bound"].dropna()
+    assert (bound <= measured.loc[bound.index, "revenue_moved"] + 1e-6).all()
+    # a recommended plan that says it meets ±5% does, measured by the review from the accounts
+    if bool(front.loc["±5%", "meets_tolerance"]):
+        assert summary["potential_deviation"].abs().max() <= 0.05 + 1e-9
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
 
 

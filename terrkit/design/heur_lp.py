@@ -50,12 +50,16 @@ class LPResult:
         Total slack used (0 means the balance rows hold exactly).
     status : str
         ``"optimal"``, ``"infeasible"`` or ``"other"``.
+    row_dual : numpy.ndarray or None
+        Dual value of every row (``assign_once`` rows first, then the balance rows ``n + t*q + r``), when
+        HiGHS gives them: the reduced cost of a pair is ``cost - dual[unit] - sum_r a_r dual[n + t*q + r]``.
     """
 
     x: np.ndarray | None
     objective: float | None
     slack: float
     status: str
+    row_dual: np.ndarray | None = None
 
 
 def solve_transport_lp(
@@ -198,6 +202,7 @@ def solve_transport_lp(
         float(h.getInfo().objective_function_value),
         slack,
         "optimal" if status == highspy.HighsModelStatus.kOptimal else "other",
+        np.asarray(sol.row_dual) if sol.dual_valid else None,
     )
 
 

@@ -25,7 +25,7 @@ from terrkit.design.heur_lp import solve_transport_lp
 log = logging.getLogger(__name__)
 
 #: Share of each balance band (on each side) kept free in the shifting LP for rounding and repairs.
-SHIFT_MARGIN = 0.2
+SHIFT_MARGIN = 0.1
 
 #: Most LP rounds of one shifting (each moves borders by at most one ring of units).
 MAX_ROUNDS = 60

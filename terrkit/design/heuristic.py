@@ -73,6 +73,9 @@ FINISH_MARGIN = 0.03
 #: Zones tried in turn for placing big units first: territories within this many rings of the worst one.
 LUMPY_RINGS = (2, 1)
 
+#: Share of a start's time that border shifting may use when the start repairs today's alignment.
+SHIFT_SHARE = 0.5
+
 #: Smallest share of the remaining time a start may use (a tight instance needs long shaking).
 START_MIN_SHARE = 0.6
 
@@ -354,7 +357,7 @@ def _single_start(
             labels, _r = repair_fragments(data.adjacency, labels, k, anchors, pair_cost, forbidden=~allowed)
             shifted = Plan(data, labels, centers, allowed)
             shifted.locked = locks >= 0
-            rounds = shift_boundaries(shifted, cur, deadline=start + 0.5 * (deadline - start))
+            rounds = shift_boundaries(shifted, cur, deadline=start + SHIFT_SHARE * (deadline - start))
             labels = shifted.labels.copy()
             log.info("seed %d: %d rounds of boundary shifting from the current alignment", seed, rounds)
     else:

@@ -96,9 +96,11 @@ class FrontResult:
     table : pandas.DataFrame
         One row per plan (index ``plan``, e.g. ``±5%``): ``label``, ``tolerance`` (of the first
         measure), ``status``, ``method``, ``seconds``, ``message``, ``revenue_bound`` (least revenue any
-        plan within the tolerance must move, NaN when unknown), ``kept_from`` (the tighter plan kept
-        for this tolerance, else empty), the measures of :func:`evaluate_plan`, ``meets_tolerance``
-        (every measure within its tolerance, measured independently of the engine) and ``on_front``.
+        plan within the tolerance must move, NaN when unknown), ``travel_bound_km`` (least travel any
+        plan within the tolerance can have around these centers, NaN when unknown), ``kept_from`` (the
+        tighter plan kept for this tolerance, else empty), the measures of :func:`evaluate_plan`,
+        ``meets_tolerance`` (every measure within its tolerance, measured independently of the engine) and
+        ``on_front``.
         The first row, ``current``, is the current alignment.
     proposals : dict
         Plan -> proposed territory per unit.
@@ -177,7 +179,7 @@ def least_disruption_front(
     rows = [
         {
             "plan": "current", "label": "today", "tolerance": np.nan, "status": "current", "method": "",
-            "seconds": 0.0, "message": "", "revenue_bound": 0.0, "kept_from": "",
+            "seconds": 0.0, "message": "", "revenue_bound": 0.0, "travel_bound_km": np.nan, "kept_from": "",
             **evaluate_plan(current, units, **measure, rep_map=rep_map),
         }
     ]  # fmt: skip
@@ -187,7 +189,10 @@ def least_disruption_front(
     for tol in tols:
         key = plan_key(tol)
         asked = scaled_balance(base, tol)
-        row = {"plan": key, "label": key, "tolerance": tol, "kept_from": "", "revenue_bound": np.nan}
+        row = {
+            "plan": key, "label": key, "tolerance": tol, "kept_from": "", "revenue_bound": np.nan,
+            "travel_bound_km": np.nan,
+        }  # fmt: skip
         t0 = time.perf_counter()
         try:
             plan = design(units, balance=asked, time_limit=time_limit, seed=seed)
@@ -203,6 +208,7 @@ def least_disruption_front(
         row.update(
             status=plan.status, method=plan.method, seconds=plan.seconds, message=plan.message,
             revenue_bound=getattr(plan, "revenue_bound", np.nan),
+            travel_bound_km=getattr(plan, "travel_bound_km", np.nan),
         )  # fmt: skip
         labels = None if plan.labels is None else plan.labels.reindex(current.index)
         if labels is not None and labels.isna().any():
@@ -349,11 +355,19 @@ def explain_recommendation(
                 f"; {int(row['customers_kept']):,} of {int(row['customers']):,} customers "
                 f"({row['customers_kept'] / row['customers']:.0%}) keep their rep"
             )
+        travel = (
+            f"the call-weighted travel from the reps' homes from {cur['travel_km']:.0f} km to "
+            f"{row['travel_km']:.0f} km"
+        )
+        floor = row.get("travel_bound_km", np.nan)
+        if pd.notna(floor) and floor > cur["travel_km"]:
+            travel += (
+                f" (no plan this balanced can keep today's travel around today's homes: at least "
+                f"{floor:.0f} km; a looser tolerance, or reps who may move, drive less)"
+            )
         parts.append(
             f"{moved}{kept}. The largest imbalance goes from {cur['balance']:.0%} to "
-            f"{row['balance']:.1%} and "
-            f"the call-weighted travel from the reps' homes from {cur['travel_km']:.0f} km to "
-            f"{row['travel_km']:.0f} km."
+            f"{row['balance']:.1%} and {travel}."
         )
     if movement is not None and plan != "current" and len(movement):
         names = {} if reps is None else reps.set_index("rep_id")["name"].to_dict()

@@ -41,8 +41,11 @@ from terrkit.geo import haversine_km
 #: Default price of travel: 1% more call-weighted travel weighs as much as moving this many % of revenue.
 TRAVEL_WEIGHT = 0.5
 
-#: Seconds the lower-bound LP may take when the design has used its whole time limit.
-BOUND_SECONDS = 15.0
+#: Cheapest territories per unit the lower-bound LP starts from (the others are priced in as needed).
+BOUND_START_PAIRS = 6
+
+#: Most seconds each lower-bound LP may take (and at most a fifth of the design's time limit).
+BOUND_SECONDS = 10.0
 
 #: Default balance targets: measure -> relative tolerance. The workload balanced is ``call_hours`` (calls x
 #: minutes per call): the hours with customers, which do not depend on who the rep is. Driving depends on
@@ -342,24 +345,70 @@ def build_problem(
     )
 
 
-def revenue_lower_bound(problem, costs: RealignmentCosts, time_limit: float = 30.0) -> float | None:
-    """Least revenue any plan within the balance bands must move (LP relaxation without contiguity).
+def _lp_bound(
+    problem, pair_cost: np.ndarray, time_limit: float, order: np.ndarray | None = None
+) -> float | None:
+    """Least total ``pair_cost`` of any plan within the balance bands and locks (LP, no contiguity).
 
-    Returns None when the LP does not solve to optimality (the bound is then unknown, never guessed).
+    Solved by column generation: the LP starts on each unit's :data:`BOUND_START_PAIRS` cheapest allowed
+    territories (by ``order``, default ``pair_cost``), with the balance rows softened by a slack priced far
+    above any pair, and adds every allowed pair whose reduced cost is negative until none is left. The soft
+    LP relaxes the hard one, so its optimum over all pairs is a valid lower bound (equal to the hard optimum
+    when no slack is used).
     """
     from terrkit.design.heur_lp import solve_transport_lp
     from terrkit.design.heur_seed import allowed_pairs
 
     d = problem.data
+    deadline = time.perf_counter() + time_limit
     allowed = allowed_pairs(d)
-    i, t = np.nonzero(allowed)
-    res = solve_transport_lp(
-        i, t, costs.moved_revenue[i, t], d.n, d.k, np.asarray(d.measures, dtype=float).reshape(d.n, -1),
-        d.lower, d.upper, soft=False, time_limit=time_limit,
-    )  # fmt: skip
-    if res.status != "optimal" or res.objective is None:
-        return None
-    return max(0.0, float(res.objective))
+    M = np.asarray(d.measures, dtype=float).reshape(d.n, -1)
+    masked = np.where(allowed, pair_cost if order is None else order, np.inf)
+    first = np.argsort(masked, axis=1, kind="stable")[:, : min(BOUND_START_PAIRS, d.k)]
+    use = np.zeros_like(allowed)
+    np.put_along_axis(use, first, True, axis=1)
+    use &= allowed
+    scale = np.where(M.sum(axis=0) > 0, M.sum(axis=0) / d.k, 1.0)
+    penalty = 1e3 * (float(np.abs(pair_cost[allowed]).max(initial=0.0)) + 1.0) * d.n / scale
+    for _ in range(50):
+        i, t = np.nonzero(use)
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        res = solve_transport_lp(
+            i, t, pair_cost[i, t], d.n, d.k, M, d.lower, d.upper, soft=True, penalty=penalty, time_limit=left
+        )
+        if res.status != "optimal" or res.objective is None or res.row_dual is None:
+            return None
+        y = res.row_dual
+        balance_dual = y[d.n : d.n + d.k * M.shape[1]].reshape(d.k, -1)
+        reduced = pair_cost - y[: d.n, None] - M @ balance_dual.T
+        add = allowed & ~use & (reduced < -1e-9 * (1.0 + np.abs(pair_cost)))
+        if not add.any():
+            return max(0.0, float(res.objective))
+        use |= add
+    return None
+
+
+def revenue_lower_bound(problem, costs: RealignmentCosts, time_limit: float = 30.0) -> float | None:
+    """Least revenue any plan within the balance bands must move (LP relaxation without contiguity).
+
+    Returns None when the LP does not solve to optimality (the bound is then unknown, never guessed).
+    """
+    # moved revenue is the same for every territory but today's: start from the nearest ones
+    return _lp_bound(
+        problem, costs.moved_revenue, time_limit, order=costs.moved_revenue + 1e-9 * costs.travel
+    )
+
+
+def travel_lower_bound(problem, costs: RealignmentCosts, time_limit: float = 30.0) -> float | None:
+    """Least call-weighted km (per weighted call) of any plan within the bands around these centers.
+
+    The same LP relaxation as :func:`revenue_lower_bound`, minimising travel: when it is above today's
+    travel, no plan that meets the target around today's homes can keep travel at today's level.
+    """
+    total = _lp_bound(problem, costs.travel, time_limit)
+    return None if total is None or costs.calls_total <= 0 else total / costs.calls_total
 
 
 @dataclass
@@ -378,8 +427,9 @@ class LeastDisruptionPlan:
         Territory id per unit.
     moved_revenue, revenue_bound : float
         Revenue that changes rep in the plan, and the LP lower bound for the target (NaN if unknown).
-    travel_km : float
-        Call-weighted mean km from the accounts to their territory's center.
+    travel_km, travel_bound_km : float
+        Call-weighted mean km from the accounts to their territory's center, and the least any plan within
+        the target can have around these centers (LP lower bound; NaN if unknown).
     max_deviation : dict
         Measure -> largest relative deviation of a territory from its target.
     contiguous : bool
@@ -395,6 +445,7 @@ class LeastDisruptionPlan:
     moved_revenue: float = float("nan")
     revenue_bound: float = float("nan")
     travel_km: float = float("nan")
+    travel_bound_km: float = float("nan")
     max_deviation: dict = field(default_factory=dict)
     contiguous: bool = False
     seconds: float = 0.0
@@ -432,6 +483,11 @@ def least_disruption_plan(
         units, costs, balance=balance, travel_weight=travel_weight, contiguous=contiguous, locks=locks,
         anchor_homes=anchor_homes,
     )  # fmt: skip
+    # the two bounds first (column generation: a few seconds), each at most a fifth of the budget; an LP cut
+    # short gives no bound, never a guess
+    bound_limit = min(BOUND_SECONDS, 0.2 * time_limit)
+    bound = revenue_lower_bound(problem, costs, time_limit=bound_limit)
+    travel_bound = travel_lower_bound(problem, costs, time_limit=bound_limit)
     try:  # solve() checks the problem first and raises with the business reasons
         result = problem.solve(time_limit=max(time_limit - (time.perf_counter() - t0), 1.0), seed=seed)
     except InfeasibleError as err:
@@ -439,9 +495,6 @@ def least_disruption_plan(
             balance, "infeasible", seconds=time.perf_counter() - t0,
             message=_name_reps(str(err), problem, costs),
         )  # fmt: skip
-    # the bound gets what the design left, at least BOUND_SECONDS (cut short: no bound, never a guess)
-    left = time_limit - (time.perf_counter() - t0)
-    bound = revenue_lower_bound(problem, costs, time_limit=max(left, BOUND_SECONDS))
     labels = result.labels.copy()
     labels.index = labels.index.astype(str)
     labels = labels.reindex(costs.unit_ids).astype(str)
@@ -455,6 +508,7 @@ def least_disruption_plan(
         moved_revenue=moved,
         revenue_bound=np.nan if bound is None else bound,
         travel_km=km,
+        travel_bound_km=np.nan if travel_bound is None else travel_bound,
         max_deviation=dev,
         contiguous=bool(result.contiguous) if contiguous else True,
         seconds=time.perf_counter() - t0,
