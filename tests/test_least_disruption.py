@@ -253,3 +253,36 @@ def test_the_bounds_by_column_generation_equal_the_full_lp(seed):
         full = solve_transport_lp(i, t, matrix[i, t], d.n, d.k, measures, d.lower, d.upper, soft=False)
         assert full.status == "optimal"
         assert got == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+
+
+def test_the_recommendation_says_what_moves_who_gains_and_loses_and_why():
+    from terrkit.realign.front import explain_recommendation
+
+    table = pd.DataFrame(
+        {
+            "tolerance": [np.nan, 0.05, 0.2],
+            "status": ["current", "feasible", "feasible"],
+            "balance": [0.9, 0.05, 0.2],
+            "travel_km": [186.0, 240.0, 200.0],
+            "travel_bound_km": [np.nan, 206.0, 174.0],
+            "disruption": [0.0, 0.3, 0.2],
+            "revenue_moved": [0.0, 300.0, 200.0],
+            "revenue_bound": [0.0, 60.0, 40.0],
+            "customers": [100, 100, 100],
+            "customers_kept": [100, 64, 80],
+            "message": ["", "", ""],
+        },
+        index=pd.Index(["current", "±5%", "±20%"], name="plan"),
+    )
+    movement = pd.DataFrame({"net_revenue": [120.0, -150.0, 30.0]}, index=pd.Index(["R1", "R2", "R3"]))
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Ann", "Bob", "Cy"]})
+    text = explain_recommendation(table, "±5%", 0.05, True, movement, reps)
+    assert "**±5%**" in text and "30.0% of revenue (300)" in text
+    assert "no plan within the target can move less than 60 (20% of it)" in text
+    assert "64 of 100 customers (64%) keep their rep" in text
+    assert "Ann (R1) gains the most (120 net)" in text and "Bob (R2) gives up the most (150 net)" in text
+    assert "at least 206 km" in text  # today's travel cannot be kept at this balance
+    assert "±20%: 20.0% of revenue" in text  # moving less is possible, at a cost in balance
+    missed = table.assign(status=["current", "requirements_not_met", "feasible"])
+    text = explain_recommendation(missed, "±20%", 0.05, False)
+    assert "No plan of the sweep" in text and "not a proof that none exists" in text

@@ -322,9 +322,19 @@ def explain_recommendation(
     cur = table.loc["current"] if "current" in table.index else None
     if not meets_target:
         head = (
-            f"No plan brings every territory within {tolerance:.0%} of the mean, so the best balanced plan, "
-            f"**{plan}**, is recommended: its largest deviation is {row['balance']:.0%}."
+            f"No plan of the sweep brings every territory within {tolerance:.0%} of the mean, so the best "
+            f"balanced plan, **{plan}**, is recommended: its largest deviation is {row['balance']:.0%}."
         )
+        target_rows = (
+            table[(table["tolerance"] - tolerance).abs() < 1e-9] if "tolerance" in table else table[:0]
+        )
+        if len(target_rows) and target_rows["status"].iloc[0] == "requirements_not_met":
+            head += (
+                f" The engine did not find a ±{tolerance:.0%} plan within its time limit; that is not a "
+                "proof that none exists (a longer time limit may find one)."
+            )
+        elif len(target_rows) and target_rows["status"].iloc[0] == "infeasible":
+            head += f" A ±{tolerance:.0%} plan is impossible: {target_rows['message'].iloc[0]}"
     elif plan == "current":
         head = (
             f"Today's alignment already meets the balance target of {tolerance:.0%}: "

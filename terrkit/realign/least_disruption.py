@@ -513,7 +513,12 @@ def least_disruption_plan(
         contiguous=bool(result.contiguous) if contiguous else True,
         seconds=time.perf_counter() - t0,
         method=result.method,
-        message="; ".join(result.violations),
+        message=(
+            f"not met within the time limit of {time_limit:g} s (not a proof that it is impossible; a longer "
+            "time limit may meet it): " + "; ".join(result.violations)
+            if result.violations
+            else ""
+        ),
         objective=float(result.objective),
         bound=np.nan if result.bound is None else float(result.bound),
     )

@@ -2,11 +2,11 @@
 
 ::
 
-    terrkit units DATA --territories K [--max-share S] [--measures potential,workload] --out UNITS.gpkg
+    terrkit units DATA --territories K [--max-share S] [--measures potential,call_hours] --out UNITS.gpkg
 
-The accounts are scored as in the performance review (potential and workload as of the end of the last
-full year), the layer is built so that no unit holds more than ``S`` of a territory's target on any
-measure, and written atomically (the file appears whole or not at all). Exit codes: 0 success, 2 bad input
+The accounts are scored as in the performance review (potential, workload and call hours as of the end of
+the last full year), the layer is built so that no unit holds more than ``S`` of a territory's target on
+any measure, and written atomically (the file appears whole or not at all). Exit codes: 0 success, 2 bad input
 (one line on stderr, no output file).
 """
 
@@ -22,7 +22,7 @@ import pandas as pd
 from terrkit.exceptions import ConfigError
 
 EXIT_OK = 0
-DEFAULT_MEASURES = "potential,workload"
+DEFAULT_MEASURES = "potential,call_hours"
 _OUT_SUFFIXES = (".gpkg", ".geojson", ".json", ".parquet")
 
 
