@@ -8,8 +8,9 @@ narrowed by :data:`SHIFT_MARGIN` to leave room for rounding). The moves the LP a
 at a time, only while they keep every territory connected, and the next round starts from the new borders: a
 territory far from the one that needs its units passes them on, about one ring of units a round.
 
-The rounds stop when the plan is within every band, when a round changes nothing, or after ``max_rounds``
-(a work budget, not a time budget). The local search of :mod:`terrkit.design.heuristic` polishes the result.
+The rounds stop when the plan is within every band, when a round changes nothing, when
+:data:`STALL_ROUNDS` rounds in a row gain almost nothing, or after ``max_rounds`` (a work budget, not a time
+budget). The local search of :mod:`terrkit.design.heuristic` polishes the result.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ SHIFT_MARGIN = 0.1
 
 #: Most LP rounds of one shifting (each moves borders by at most one ring of units).
 MAX_ROUNDS = 60
+
+#: Shifting stops after this many rounds in a row that cut the total violation by less than STALL_GAIN.
+STALL_ROUNDS = 3
+STALL_GAIN = 0.02
 
 
 def _candidate_pairs(adjacency: sp.csr_matrix, labels: np.ndarray, original: np.ndarray, locks: np.ndarray):
@@ -77,8 +82,13 @@ def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds:
     locks = np.where(plan.locked, plan.labels, -1)
     measure_scale = np.array([np.median(np.abs(c[c != 0])) if (c != 0).any() else 1.0 for c in M.T])
     rounds = 0
+    best, stale = plan.violation().sum(), 0
     for rounds in range(1, max_rounds + 1):
         if plan.violation().max(initial=0.0) <= 1e-12 or time.perf_counter() > deadline:
+            break
+        if (
+            stale >= STALL_ROUNDS
+        ):  # the LP keeps asking for moves that cannot be made: leave it to the local search
             break
         i, t = _candidate_pairs(adjacency, plan.labels, original, locks)
         ok = plan.allowed[i, t]
@@ -100,6 +110,9 @@ def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds:
         )  # fmt: skip
         if moved == 0:
             break
+        total = plan.violation().sum()
+        stale = stale + 1 if total > (1 - STALL_GAIN) * best else 0
+        best = min(best, total)
     return rounds
 
 
