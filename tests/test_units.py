@@ -26,7 +26,7 @@ from terrkit.units import (
     zip_points_for_units,
 )
 
-MEASURES = ["potential", "workload"]
+MEASURES = ["potential", "call_hours"]
 K = 49
 REL = 1e-9
 
@@ -501,7 +501,7 @@ def test_cli_writes_a_readable_geopackage(sample_dir, sample, tmp_path, capsys):
         "state",
         "zip",
         "potential",
-        "workload",
+        "call_hours",
         "n_accounts",
         "geometry",
     ]
