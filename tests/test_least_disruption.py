@@ -286,3 +286,30 @@ def test_the_recommendation_says_what_moves_who_gains_and_loses_and_why():
     missed = table.assign(status=["current", "requirements_not_met", "feasible"])
     text = explain_recommendation(missed, "±20%", 0.05, False)
     assert "No plan of the sweep" in text and "not a proof that none exists" in text
+
+
+def test_a_failing_or_impossible_design_step_is_reported_not_raised():
+    from terrkit.exceptions import InfeasibleError
+
+    units, alignment, reps, accounts, revenue, potential, calls = grid_company(3, 3, 1)
+    frame = unit_frame(units, accounts, potential)
+    frame["territory_id"] = frame["unit_id"].map(alignment.set_index("unit_id")["territory_id"])
+    terr = ld.anchored_territories(alignment, reps)
+
+    def design(units, *, balance, time_limit, seed):
+        if balance["potential"] < 0.1:
+            raise InfeasibleError("no alignment is possible: unit u11 alone is above the band")
+        raise TypeError("bug in the engine")
+
+    res = least_disruption_front(
+        frame, accounts, revenue, alignment, reps, [0.05, 0.2], design=design, balance={"potential": 0.05},
+        rep_map=terr.rep_map(),
+    )  # fmt: skip
+    table = res.table
+    assert table.loc["±5%", "status"] == "infeasible" and "u11" in table.loc["±5%", "message"]
+    assert (
+        table.loc["±20%", "status"] == "failed"
+        and "TypeError: bug in the engine" in table.loc["±20%", "message"]
+    )
+    assert np.isnan(table.loc["±20%", "balance"]) and set(res.proposals) == {"current"}
+    assert recommend_plan(table, 0.05)[0] == "current"  # the only plan that could be measured

@@ -1,10 +1,10 @@
 """Realignment: compare the current alignment with a proposal, write the deliverables, sweep trade-offs.
 
 Modules: :mod:`~terrkit.realign.moves` (reps for the proposed territories, what moves),
-:mod:`~terrkit.realign.deliverables` (the plan and its files), :mod:`~terrkit.realign.tradeoff`
-(balance vs travel vs disruption through the design engine under disruption caps),
-:mod:`~terrkit.realign.least_disruption` (rep-anchored plans that move the least revenue for a balance
-target) and :mod:`~terrkit.realign.front` (one such plan per balance tolerance).
+:mod:`~terrkit.realign.deliverables` (the plan and its files), :mod:`~terrkit.realign.tradeoff` (how a
+plan is measured: balance, travel, disruption), :mod:`~terrkit.realign.least_disruption` (rep-anchored plans
+that move the least revenue for a balance target) and :mod:`~terrkit.realign.front` (one such plan per
+balance tolerance, and the recommendation).
 """
 
 from terrkit.realign.deliverables import (
@@ -42,16 +42,10 @@ from terrkit.realign.moves import (
     rep_movement,
 )
 from terrkit.realign.tradeoff import (
-    SweepResult,
-    choose_plan,
-    engine_design,
     evaluate_plan,
     min_feasible_tolerance,
     pareto_front,
-    parse_caps,
     parse_tolerances,
-    recommendation,
-    sweep,
     units_for_design,
 )
 
@@ -73,24 +67,18 @@ __all__ = [
     "FILES",
     "VACANT",
     "Realignment",
-    "SweepResult",
     "account_assignments",
     "assign_reps",
     "change_list",
     "check_realignment",
-    "choose_plan",
-    "engine_design",
     "evaluate_plan",
     "min_feasible_tolerance",
     "movement_summary",
     "pareto_front",
-    "parse_caps",
     "parse_tolerances",
     "plan_realignment",
     "proposal_alignment",
-    "recommendation",
     "rep_movement",
-    "sweep",
     "units_for_design",
     "write_realignment",
 ]

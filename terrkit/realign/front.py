@@ -148,7 +148,7 @@ def least_disruption_front(
     design : callable
         The design step (:data:`DesignFn`), e.g. :func:`least_disruption_design`.
     balance : mapping {measure: tolerance}, optional
-        The measures and their ratio (default ``{"potential": 0.05, "workload": 0.10}``).
+        The measures and their ratio (default ``{"potential": 0.05, "call_hours": 0.10}``).
     rep_map : pandas.DataFrame, optional
         Rep of each territory for a rep-anchored design (see :func:`evaluate_plan`).
     time_limit : float, default 60
@@ -156,7 +156,7 @@ def least_disruption_front(
 
     Returns
     -------
-    SweepResult
+    FrontResult
         A plan that cannot be made is kept as a row with no measures, its status (``infeasible`` with the
         reason when the engine proves it impossible, ``failed`` for any other error) and the message.
     """
@@ -390,14 +390,14 @@ def explain_recommendation(
             parts.append(
                 f"{who(net.index[-1])} gains the most ({_money(net.iloc[-1])} net) and {who(net.index[0])} "
                 f"gives up the most ({_money(-net.iloc[0])} net): revenue moves from the territories that "
-                "hold more than their share of potential and workload to those that hold less."
+                "hold more than their share of the balanced measures to those that hold less."
             )
     less = table.dropna(subset=["balance"])
     less = less[
         (less["disruption"] < row["disruption"] - 1e-12) & (less.index != plan) & (less.index != "current")
     ]
     if len(less):
-        alt = less.sort_values("disruption").iloc[0]
+        alt = less.sort_values(["balance", "disruption"]).iloc[0]  # the best balanced of those that move less
         parts.append(
             f"Moving less is possible ({alt.name}: {alt['disruption']:.1%} of revenue) but leaves a "
             "territory "

@@ -1,53 +1,29 @@
-"""The trade-off between balance, travel and disruption, swept through the design engine.
+"""How a realignment plan is measured: balance, travel and disruption, always computed the same way.
 
-A realignment can make territories more even (balance) and shorter to drive (travel), but every
-unit that changes territory may take customers away from the rep who knows them (disruption).
-:func:`sweep` asks the design engine for one plan per pair (disruption cap, balance tolerance):
-
-- the **disruption cap** is the largest share of revenue allowed to change territory
-  (``max_moved`` of :class:`terrkit.design.problem.TerritoryDesignProblem`);
-- the **balance tolerance** is how far a territory may be from the mean on the balance measure.
-
-Each plan is measured the same way (:func:`evaluate_plan`), after reps are assigned to the
-proposed territories (:func:`terrkit.realign.moves.assign_reps`):
-
-- **balance**: the largest relative deviation of a territory from the mean on the balance measure
-  (and its coefficient of variation);
+- **balance**: the largest relative deviation of a territory from the mean, per measure (and the
+  coefficient of variation of the first one);
 - **travel**: the weighted mean great-circle distance (km) from each account to its new rep's home
   base (weights: ``account_weight``, e.g. calls per year, so that accounts visited often count more);
-- **disruption**: the share of revenue whose rep changes.
+- **disruption**: the share of revenue whose rep changes, and the customers who keep their rep.
 
-:func:`choose_plan` recommends **the least disruptive plan whose balance is within the target
-tolerance** (ties broken by travel); when no plan meets the target, the best balanced one.
-
-The design step is a parameter (``design=``), so that any engine, or a small fake in tests, can be
-swept; :func:`engine_design` wraps terrkit's engine.
+:func:`evaluate_plan` measures a plan from the accounts, independently of the engine that made it;
+:func:`units_for_design` sums account measures per unit; :func:`pareto_front` marks the plans that no
+other plan beats on every figure. The plans themselves come from :mod:`terrkit.realign.front`.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from terrkit.exceptions import ConfigError, InfeasibleError, SolverError
+from terrkit.exceptions import ConfigError
 from terrkit.geo import haversine_km
 from terrkit.realign.moves import account_assignments, assign_reps, proposal_alignment
 from terrkit.review.balance import coefficient_of_variation, max_deviation
-
-#: A design step: ``design(units, k=..., tolerance=..., max_moved=..., time_limit=..., seed=...)`` returns
-#: the proposed territory label per unit (a Series indexed by ``unit_id``).
-DesignFn = Callable[..., pd.Series]
-
-
-def parse_caps(text: str | Sequence[float]) -> list[float]:
-    """Disruption caps from a comma-separated string (``"0.05, 0.1, 1"``); each in (0, 1], sorted."""
-    return _parse_shares(text, "disruption cap", allow_zero=False)
 
 
 def _parse_shares(text: str | Sequence[float], what: str, allow_zero: bool) -> list[float]:
@@ -135,60 +111,6 @@ def units_for_design(
         )["territory_id"]
     )
     return out
-
-
-def engine_design(
-    balance_col: str = "potential",
-    weight_col: str | None = "workload",
-    moved_col: str = "sales",
-    current_col: str = "territory_id",
-    contiguous: bool = True,
-    solver: str = "highs",
-) -> DesignFn:
-    """A design step backed by :class:`terrkit.design.problem.TerritoryDesignProblem`.
-
-    The returned callable builds ``TerritoryDesignProblem.from_geodataframe(units, k, id="unit_id",
-    balance={balance_col: tolerance}, weight=weight_col, contiguous=contiguous, current=current_col,
-    max_moved=max_moved, moved_measure=moved_col)``, solves it with ``solver`` and returns the
-    proposed territory per unit, named like the current territories. ``attrs`` carry the solver's
-    ``status``, ``method``, ``seconds`` and a ``message`` listing the requirements a plan breaks.
-    """
-
-    def design(
-        units: gpd.GeoDataFrame, *, k: int, tolerance: float, max_moved: float, time_limit: float, seed: int
-    ) -> pd.Series:
-        from terrkit.design.problem import TerritoryDesignProblem
-
-        cols = ["unit_id", balance_col, moved_col, current_col, "geometry"]
-        if weight_col and weight_col not in cols:
-            cols.insert(2, weight_col)
-        problem = TerritoryDesignProblem.from_geodataframe(
-            units[cols],
-            k,
-            id="unit_id",
-            balance={balance_col: tolerance},
-            weight=weight_col,
-            contiguous=contiguous,
-            current=current_col,
-            max_moved=max_moved,
-            moved_measure=moved_col,
-        )
-        result = problem.solve(solver=solver, time_limit=time_limit, seed=seed)
-        labels = result.labels.copy()
-        names = list(problem.territory_names)
-        if pd.api.types.is_integer_dtype(labels) and not set(labels.unique()) <= set(names):
-            labels = labels.map(dict(enumerate(names)))  # engine versions that return 0..k-1
-        labels.index = labels.index.astype(str)
-        labels.index.name = "unit_id"
-        labels.attrs.update(
-            status=result.status,
-            method=result.method,
-            seconds=result.seconds,
-            message="; ".join(result.violations),
-        )
-        return labels
-
-    return design
 
 
 def evaluate_plan(
@@ -289,209 +211,3 @@ def pareto_front(
         dominated = np.any(np.all(others <= vals[i], axis=1) & np.any(others < vals[i], axis=1))
         front[i] = not dominated
     return pd.Series(front, index=table.index, name="on_front")
-
-
-@dataclass
-class SweepResult:
-    """Plans of a trade-off sweep.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per plan (index ``plan``): ``label``, ``cap``, ``tolerance``, ``status``, ``method``,
-        ``seconds``, ``message``, the measures of :func:`evaluate_plan`, ``meets_cap`` and
-        ``meets_tolerance`` (whether the measured plan honours what was asked: a heuristic answer
-        may not) and ``on_front``.
-        The first row, ``current``, is the current alignment.
-    proposals : dict
-        Plan -> proposed territory per unit.
-    """
-
-    table: pd.DataFrame
-    proposals: dict[str, pd.Series] = field(default_factory=dict)
-
-
-def sweep(
-    units: gpd.GeoDataFrame,
-    accounts: pd.DataFrame,
-    revenue: pd.Series,
-    current_alignment: pd.DataFrame,
-    reps: pd.DataFrame,
-    caps: Sequence[float],
-    tolerances: Sequence[float],
-    *,
-    design: DesignFn | None = None,
-    k: int | None = None,
-    balance_col: str = "potential",
-    account_weight: pd.Series | None = None,
-    time_limit: float = 10.0,
-    seed: int = 0,
-    keep_exceptions: bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> SweepResult:
-    """Design one plan per (cap, tolerance) and measure every plan.
-
-    Parameters
-    ----------
-    units : geopandas.GeoDataFrame
-        One row per unit: ``unit_id``, geometry, the current territory (``territory_id``) and the
-        measures the design step needs (``balance_col``, the weight and the moved measure).
-    accounts, revenue, current_alignment, reps
-        As in :func:`evaluate_plan`.
-    caps, tolerances : sequence of float
-        Disruption caps (shares of revenue) and balance tolerances.
-    design : callable, optional
-        The design step (:data:`DesignFn`); default :func:`engine_design` with ``balance_col``.
-    k : int, optional
-        Number of territories (default: as many as today).
-    time_limit : float, default 10
-        Seconds per plan.
-    seed : int, default 0
-
-    Returns
-    -------
-    SweepResult
-        A plan that cannot be made is kept as a row with no measures, its status (``infeasible`` when
-        the engine proves it impossible, ``failed`` for any other error of the design step) and the
-        message; the sweep goes on with the next plan.
-    """
-    design = design or engine_design(balance_col=balance_col)
-    say = progress or (lambda _line: None)
-    k = k or int(current_alignment["territory_id"].nunique())
-    current = units["unit_id"].map(
-        current_alignment.drop_duplicates("unit_id").set_index("unit_id")["territory_id"]
-    )
-    current.index = units["unit_id"].to_numpy()
-    measure = {
-        "accounts": accounts,
-        "revenue": revenue,
-        "current_alignment": current_alignment,
-        "reps": reps,
-        "balance_col": balance_col,
-        "account_weight": account_weight,
-        "keep_exceptions": keep_exceptions,
-    }
-    rows = [
-        {
-            "plan": "current",
-            "label": "current",
-            "cap": 0.0,
-            "tolerance": np.nan,
-            "status": "current",
-            "method": "",
-            "seconds": 0.0,
-            "message": "",
-            **evaluate_plan(current, units, **measure),
-        }
-    ]
-    proposals = {"current": current}
-    for tol in tolerances:
-        for cap in caps:
-            key = f"cap {cap:.0%} / tol {tol:.0%}"
-            row = {"plan": key, "label": f"{cap:.0%}/{tol:.0%}", "cap": cap, "tolerance": tol}
-            t0 = time.perf_counter()
-            try:
-                labels = design(units, k=k, tolerance=tol, max_moved=cap, time_limit=time_limit, seed=seed)
-            except Exception as err:  # noqa: BLE001 - one failed plan must not stop the sweep; it is reported
-                status = "infeasible" if isinstance(err, InfeasibleError) else "failed"
-                message = (
-                    str(err)
-                    if isinstance(err, InfeasibleError | SolverError)
-                    else f"{type(err).__name__}: {err}"
-                )
-                row.update(status=status, message=message, method="", seconds=time.perf_counter() - t0)
-                rows.append(row)
-                say(f"{key}: {row['status']}")
-                continue
-            labels = labels.reindex(units["unit_id"].to_numpy())
-            if labels.isna().any():
-                row.update(
-                    status="failed",
-                    message="the design left units without a territory",
-                    method="",
-                    seconds=time.perf_counter() - t0,
-                )
-                rows.append(row)
-                continue
-            row.update(
-                status=labels.attrs.get("status", "feasible"),
-                method=labels.attrs.get("method", ""),
-                seconds=labels.attrs.get("seconds", time.perf_counter() - t0),
-                message=labels.attrs.get("message", ""),
-            )
-            row.update(evaluate_plan(labels, units, **measure))
-            proposals[key] = labels
-            rows.append(row)
-            say(
-                f"{key}: balance {row['balance']:.1%}, disruption {row['disruption']:.1%}, "
-                f"travel {row['travel_km']:.0f} km"
-            )
-    table = pd.DataFrame(rows).set_index("plan")
-    for col in ("balance", "cv", "travel_km", "disruption"):
-        if col not in table:
-            table[col] = np.nan
-    table["meets_cap"] = table["disruption"] <= table["cap"] + 1e-9
-    table.loc["current", "meets_cap"] = True
-    table["meets_tolerance"] = table["balance"] <= table["tolerance"] + 1e-9
-    table["on_front"] = pareto_front(table)
-    return SweepResult(table, proposals)
-
-
-def choose_plan(table: pd.DataFrame, tolerance: float) -> tuple[str, bool]:
-    """The least disruptive plan whose balance is within ``tolerance``; ties go to the shorter travel.
-
-    Returns
-    -------
-    (plan, meets_target)
-        When no plan meets the target, the best balanced plan and False.
-    """
-    ok = table.dropna(subset=["balance", "disruption"])
-    if ok.empty:
-        raise ConfigError("no plan of the sweep could be measured; see the status and message columns")
-    within = ok[ok["balance"] <= tolerance + 1e-9]
-    if len(within):
-        best = within.sort_values(["disruption", "travel_km", "balance"], kind="stable").index[0]
-        return str(best), True
-    best = ok.sort_values(["balance", "disruption", "travel_km"], kind="stable").index[0]
-    return str(best), False
-
-
-def recommendation(table: pd.DataFrame, plan: str, tolerance: float, meets_target: bool) -> str:
-    """The recommendation in plain words: what the chosen plan gains and costs against today."""
-    row = table.loc[plan]
-    cur = table.loc["current"] if "current" in table.index else None
-    rule = (
-        "Rule: among the plans whose territories are all within the balance target, pick the one that "
-        "moves the least revenue between reps (ties: shorter travel)."
-    )
-    if not meets_target:
-        head = (
-            f"No plan brings every territory within {tolerance:.0%} of the mean, so the best balanced plan, "
-            f"**{plan}**, is recommended: its largest deviation is {row['balance']:.0%}."
-        )
-    elif plan == "current":
-        head = (
-            f"The current alignment already meets the balance target of {tolerance:.0%}: "
-            "no realignment is needed."
-        )
-    else:
-        head = (
-            f"Recommended: **{plan}**, the least disruptive plan with every territory within "
-            f"{tolerance:.0%} of the mean (largest deviation {row['balance']:.0%})."
-        )
-    parts = [head, rule]
-    if cur is not None and plan != "current":
-        parts.append(
-            f"Against today it changes the rep of {row['disruption']:.1%} of revenue "
-            f"({int(row['units_changing_rep'])} units), moves the largest imbalance from "
-            f"{cur['balance']:.0%} to {row['balance']:.0%} (CV {cur['cv']:.2f} to {row['cv']:.2f}) and "
-            f"the weighted travel from {cur['travel_km']:.0f} km to {row['travel_km']:.0f} km."
-        )
-    less = table.dropna(subset=["balance"]).query("disruption < @row['disruption'] and plan != @plan")
-    if len(less):
-        alt = less.sort_values("balance").iloc[0]
-        parts.append(
-            f"Moving less is possible (e.g. {alt.name}: {alt['disruption']:.1%} of revenue) but leaves a "
-            f"territory {alt['balance']:.0%} away from the mean."
-        )
-    return " ".join(parts)
