@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from terrkit import viz
 from terrkit.geo import US_ALBERS
@@ -193,7 +194,7 @@ def front_chart(
         star = rest.loc[[chosen]]
         ax.scatter(star["disruption"], star["travel_km"], marker="*", s=420, facecolor="none",
                    edgecolor="#d62728", linewidth=1.8, zorder=4, label="recommended")  # fmt: skip
-    ax.xaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.yaxis.set_major_formatter(lambda v, _p: viz._thousands(v))
     ax.set_xlabel("disruption: share of revenue that changes rep")
     ax.set_ylabel("travel: call-weighted mean km to the rep's home")
