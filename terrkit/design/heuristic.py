@@ -3,6 +3,9 @@ local search.
 
 Pipeline (every step seeded and deterministic):
 
+0. **Realigning around fixed centers** (a current alignment and given centers, e.g. the reps' homes): the
+   first start is today's alignment, its borders shifted by LP-guided moves until it is balanced
+   (:mod:`terrkit.design.heur_shift`); it then goes on at step 4.
 1. **Seed centers**: given centers; the current territories' medoids when realigning; weighted k-means on
    planar coordinates otherwise (:mod:`terrkit.design.heur_seed`).
 2. **LP-guided location-allocation**: restrict every unit to its ``L`` nearest allowed centers (plus its lock
@@ -483,7 +486,8 @@ def solve_heuristic(
     starts : int, optional
         Number of independent starts (seeds ``seed, seed+1, ...``); the best plan is kept (balanced first,
         then fewest fragments, then least violation, then lowest objective). Default: 4 up to 5,000 units,
-        else 1. A start is skipped when the remaining time is unlikely to be enough for it.
+        else 1; 1 when realigning around fixed centers (the start that shifts today's borders). A start is
+        skipped when the remaining time is unlikely to be enough for it.
     fix_forced : bool, default True
         First fix the territories that the balance band and contiguity force
         (:mod:`terrkit.design.heur_forced`), and design the others on the remaining units.
@@ -512,12 +516,11 @@ def solve_heuristic(
     allowed = allowed_pairs(data)
     locks = effective_locks(data)
     cur = None if data.current is None else np.asarray(data.current, dtype=np.int64)
-    if starts is None:
-        starts = 4 if n <= 5000 else 1
-    # realigning around fixed centers: the first start repairs today's alignment
+    # realigning around fixed centers: the first start repairs today's alignment (redrawing from scratch moves
+    # far more, so by default it is the only start and gets the whole budget)
     from_current = cur is not None and data.fixed_centers is not None and bool((cur >= 0).any())
-    if from_current:
-        starts = 1  # redrawing from scratch moves far more; the repaired alignment gets the whole budget
+    if starts is None:
+        starts = 1 if from_current or n > 5000 else 4
     best, best_q = None, None
     durations = []
     notes = []
@@ -565,7 +568,7 @@ def solve_heuristic(
     plan = best
     method = METHOD + (f" (best of {len(durations)} starts)" if len(durations) > 1 else "")
     if from_current:
-        method += "; the first start repairs the current alignment"
+        method += "; the first start shifts the borders of the current alignment"
     method += "".join(f"; {note}" for note in notes)
     return _outcome(data, plan, _lower_bound(data, allowed, cur, deadline), method, t0)
 
