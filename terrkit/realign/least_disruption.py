@@ -17,12 +17,15 @@ the cost
 
 So moved revenue is the objective and travel a small secondary term. The engine
 (:class:`terrkit.design.problem.TerritoryDesignProblem` with fixed centers and this cost matrix) meets the
-balance bands, contiguity and locks; its first start repairs today's alignment. The home unit of each rep is
-locked to the rep's territory, so territories are built around the reps.
+balance bands, contiguity and locks; its start shifts the borders of today's alignment
+(:mod:`terrkit.design.heur_shift`). The home unit of each rep is locked to the rep's territory, so territories
+are built around the reps.
 
-**Lower bound.** The transportation LP that assigns units fractionally, with the same balance rows and locks
+**Lower bounds.** The transportation LP that assigns units fractionally, with the same balance rows and locks
 but without contiguity, minimising :math:`\\sum R_{it} x_{it}` alone, bounds from below the revenue that any
-plan meeting the target must move (:func:`revenue_lower_bound`).
+plan meeting the target must move (:func:`revenue_lower_bound`); minimising travel alone, it bounds the travel
+of any such plan around these centers (:func:`travel_lower_bound`). Both are solved exactly by column
+generation in a few seconds.
 """
 
 from __future__ import annotations
@@ -223,11 +226,9 @@ def realignment_costs(
     current = terr_index.get_indexer(units.map(cur_by_unit["territory_id"]).astype(str))
     owner = accounts["owner_rep_id"].astype(object).to_numpy()
     unit_rep = accounts["unit_id"].astype(str).map(cur_by_unit["rep_id"]).to_numpy()
-    exception = (
-        keep_exceptions & pd.notna(unit_rep) & pd.notna(owner) & (owner != unit_rep)
-        if keep_exceptions
-        else np.zeros(len(accounts), dtype=bool)
-    )
+    exception = pd.notna(unit_rep) & pd.notna(owner) & (owner != unit_rep)
+    if not keep_exceptions:
+        exception = np.zeros(len(accounts), dtype=bool)
     rev = accounts["account_id"].map(revenue).fillna(0.0).clip(lower=0.0).to_numpy(dtype=float)
     rep_of = np.asarray(territories.rep_ids, dtype=object)
     changes = ~exception[:, None] & ((owner[:, None] != rep_of[None, :]) | pd.isna(rep_of)[None, :])
