@@ -45,7 +45,7 @@ from terrkit.geo import haversine_km
 TRAVEL_WEIGHT = 0.5
 
 #: Cheapest territories per unit the lower-bound LP starts from (the others are priced in as needed).
-BOUND_START_PAIRS = 6
+BOUND_START_PAIRS = 10
 
 #: Most seconds each lower-bound LP may take (and at most a fifth of the design's time limit).
 BOUND_SECONDS = 10.0
