@@ -86,9 +86,8 @@ def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds:
     for rounds in range(1, max_rounds + 1):
         if plan.violation().max(initial=0.0) <= 1e-12 or time.perf_counter() > deadline:
             break
-        if (
-            stale >= STALL_ROUNDS
-        ):  # the LP keeps asking for moves that cannot be made: leave it to the local search
+        # the LP keeps asking for moves that cannot be made: leave the rest to the local search
+        if stale >= STALL_ROUNDS:
             break
         i, t = _candidate_pairs(adjacency, plan.labels, original, locks)
         ok = plan.allowed[i, t]

@@ -23,7 +23,7 @@ balance is within the target** (ties broken by travel).
 
 The design step is a parameter (``design=``), so that a small fake can be swept in tests;
 :func:`least_disruption_design` wraps terrkit's engine. Plans are measured by
-:func:`terrkit.realign.tradeoff.evaluate_plan`, as the cap sweep of :mod:`terrkit.realign.tradeoff` does.
+:func:`terrkit.realign.tradeoff.evaluate_plan`.
 """
 
 from __future__ import annotations

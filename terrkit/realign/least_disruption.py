@@ -312,7 +312,7 @@ def build_problem(
     terrkit.design.problem.TerritoryDesignProblem
     """
     from terrkit.design.problem import TerritoryDesignProblem
-    from terrkit.geo_adjacency import unit_adjacency
+    from terrkit.geo_adjacency import planar_points_km, unit_adjacency
 
     balance = dict(DEFAULT_BALANCE if balance is None else balance)
     ids = units["unit_id"].astype(str).to_numpy()
@@ -324,15 +324,12 @@ def build_problem(
     all_locks = dict(home_units(units, terr)) if anchor_homes else {}
     all_locks = {u: t for t, u in all_locks.items()}
     all_locks.update({str(u): str(t) for u, t in (locks or {}).items()})
-    proj = units.geometry.to_crs("EPSG:5070")
-    inner = proj.representative_point().where(~proj.geom_type.isin(["Point"]), proj)
-    inner = gpd.GeoSeries(inner, crs="EPSG:5070").to_crs("EPSG:4326")
     current = np.asarray(terr.ids, dtype=object)[np.clip(costs.current, 0, None)]
     current = np.where(costs.current >= 0, current, None)
     return TerritoryDesignProblem.from_arrays(
         ids,
         terr.k,
-        lonlat=np.column_stack([inner.x, inner.y]),
+        xy=planar_points_km(units),  # for the heuristics' geometry; distances come from the cost matrix
         cost=cost,
         measures=units[list(balance)].reset_index(drop=True),
         balance=balance,
