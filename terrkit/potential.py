@@ -154,16 +154,20 @@ def _check_quantile(quantile: float) -> float:
 
 
 def _codes(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Industry and size-band codes per account; -1 where the account has no industry or employee count."""
     for c in ("industry", "employees"):
         if c not in accounts.columns:
             raise DataValidationError("accounts", f"missing column {c!r} needed for peer groups")
-    ind = pd.Categorical(accounts["industry"].astype(str))
-    band = size_band(pd.to_numeric(accounts["employees"], errors="coerce")).codes
-    if (band < 0).any():
-        i = int(np.flatnonzero(band < 0)[0])
+    industry = accounts["industry"].astype(object)
+    ind = pd.Categorical(industry.where(industry.notna(), None))
+    employees = pd.to_numeric(accounts["employees"], errors="coerce")
+    band = size_band(employees).codes
+    negative = (employees < 0).to_numpy()
+    if negative.any():
+        i = int(np.flatnonzero(negative)[0])
         raise DataValidationError(
             "accounts", "employees must be a number >= 0", column="employees", row=i,
-            value=accounts["employees"].iloc[i], more=int((band < 0).sum()) - 1,
+            value=accounts["employees"].iloc[i], more=int(negative.sum()) - 1,
         )  # fmt: skip
     return ind.codes.astype(np.int64), band.astype(np.int64), list(ind.categories)
 
@@ -176,24 +180,30 @@ def _peer_benchmark(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Benchmark per account from the reference accounts ``ref`` (boolean mask).
 
+    An account without an industry (code -1) or an employee count (band -1) cannot join a group
+    that needs it: it starts at the broadest level its data allows, and it is not a reference
+    customer of the groups it cannot be placed in.
+
     Returns (benchmark, level 0/1/2, size of the group used).
     """
-    n_ind = int(ind.max()) + 1 if len(ind) else 1
+    n_ind = int(ind.max()) + 1 if len(ind) and ind.max() >= 0 else 1
     n_band = len(SIZE_BAND_LABELS)
-    keys = [ind * n_band + band, ind, np.zeros_like(ind)]
+    known = [(ind >= 0) & (band >= 0), ind >= 0, np.ones(len(ind), dtype=bool)]
+    keys = [np.maximum(ind, 0) * n_band + np.maximum(band, 0), np.maximum(ind, 0), np.zeros_like(ind)]
     sizes = [n_ind * n_band, n_ind, 1]
     n = len(cur)
     bench = np.full(n, np.nan)
     level = np.full(n, -1, dtype=np.int8)
     gsize = np.zeros(n, dtype=np.int64)
     todo = np.ones(n, dtype=bool)
-    for lev, (key, size) in enumerate(zip(keys, sizes, strict=True)):
-        count = np.bincount(key[ref], minlength=size)
+    for lev, (key, size, placed) in enumerate(zip(keys, sizes, known, strict=True)):
+        members = ref & placed
+        count = np.bincount(key[members], minlength=size)
         need = min_group if lev < 2 else 1
-        quant = pd.Series(cur[ref]).groupby(key[ref]).quantile(q)
+        quant = pd.Series(cur[members]).groupby(key[members]).quantile(q)
         qarr = np.full(size, np.nan)
         qarr[quant.index.to_numpy()] = quant.to_numpy()
-        ok = todo & (count[key] >= need)
+        ok = todo & placed & (count[key] >= need)
         bench[ok] = qarr[key[ok]]
         level[ok] = lev
         gsize[ok] = count[key[ok]]
@@ -218,6 +228,11 @@ def peer_potential(
     than ``min_group`` customers the account falls back to its industry, and then to all
     customers; such accounts are listed in ``fallback_accounts`` and counted in ``fallback``,
     and a :class:`~terrkit.exceptions.DataWarning` says how many.
+
+    ``industry`` and ``employees`` may be empty (a CRM export without firmographics): an account
+    without an employee count is compared within its industry, one without an industry with all
+    customers, that is with the company's own sales history. ``fallback`` counts both causes per
+    level: ``no_data`` (the account's data allows no narrower group) and ``too_few_peers``.
 
     Parameters
     ----------
@@ -253,12 +268,26 @@ def peer_potential(
         .rename(columns={"peer_level": "level"})
     )
     fallback["share"] = fallback["n_accounts"] / max(len(out), 1)
-    n_fell = int((level > 0).sum())
+    # the narrowest level each account's data allows: 0 with both fields, 1 with the industry only
+    allowed = np.where(ind < 0, 2, np.where(band < 0, 1, 0))
+    lacking = level > allowed
+    fallback["no_data"] = np.bincount(allowed[allowed > 0], minlength=len(PEER_LEVELS))[: len(PEER_LEVELS)]
+    fallback["too_few_peers"] = np.bincount(level[lacking], minlength=len(PEER_LEVELS))[: len(PEER_LEVELS)]
+    n_short, n_fell = int((allowed > 0).sum()), int(lacking.sum())
+    if n_short:
+        warnings.warn(
+            f"peer potential: {n_short} of {len(out)} accounts lack an industry or employee count: "
+            f"{int((allowed == 1).sum())} are compared within their industry only and "
+            f"{int((allowed == 2).sum())} with all customers' sales",
+            DataWarning,
+            stacklevel=2,
+        )
     if n_fell:
         warnings.warn(
             f"peer potential: {n_fell} of {len(out)} accounts had fewer than {min_group} customers in "
-            f"their industry x size band and fell back to a broader peer group "
-            f"({int((level == 1).sum())} to industry, {int((level == 2).sum())} to all accounts)",
+            f"their peer group and fell back to a broader one "
+            f"({int((level[lacking] == 1).sum())} to industry, "
+            f"{int((level[lacking] == 2).sum())} to all accounts)",
             DataWarning,
             stacklevel=2,
         )
@@ -285,14 +314,25 @@ def _result_frame(accounts: pd.DataFrame, cur: np.ndarray, estimate: np.ndarray)
 # ---------------------------------------------------------------------------------- model based
 
 
+def firmographics_present(accounts: pd.DataFrame) -> list[str]:
+    """The firmographic columns (industry, employees, revenue band) that hold at least one value."""
+    return [
+        c for c in ("industry", "employees", "revenue_band") if c in accounts and accounts[c].notna().any()
+    ]
+
+
 def _features(accounts: pd.DataFrame, ind: np.ndarray) -> np.ndarray:
-    emp = pd.to_numeric(accounts["employees"], errors="coerce").to_numpy(dtype=float)
-    if "revenue_band" in accounts.columns:
+    """Model features from the firmographics present; a missing value stays NaN (the trees route it)."""
+    present = firmographics_present(accounts)
+    columns = []
+    if "employees" in present:
+        columns.append(np.log1p(pd.to_numeric(accounts["employees"], errors="coerce").to_numpy(dtype=float)))
+    if "revenue_band" in present:
         rb = pd.Index(REVENUE_BANDS).get_indexer(accounts["revenue_band"].astype(str))
-        rb = np.where(rb >= 0, rb, np.nan)
-    else:
-        rb = np.full(len(accounts), np.nan)
-    return np.column_stack([np.log1p(emp), rb.astype(float), ind.astype(float)])
+        columns.append(np.where(rb >= 0, rb, np.nan).astype(float))
+    if "industry" in present:
+        columns.append(np.where(ind >= 0, ind, np.nan).astype(float))
+    return np.column_stack(columns)
 
 
 def pinball_loss(y: np.ndarray, pred: np.ndarray, quantile: float) -> float:
@@ -318,6 +358,8 @@ def model_potential(
     the ``quantile`` of :math:`\\log s` (current spend of customers) from
     :math:`\\log(1+\\text{employees})`, the revenue-band ordinal and the industry code (trees
     isolate an industry with two splits; native categorical support was several times slower).
+    Features a dataset leaves empty are left out; with no firmographics at all there is nothing
+    to learn from and a :class:`~terrkit.exceptions.ConfigError` says so.
     Quantiles commute with the monotone log, so
     :math:`\\hat s_i = \\exp(\\hat f(x_i))` estimates the ``quantile`` of spend for accounts
     like :math:`i`; ``potential = max(s_i, \\hat s_i)``. Prospects get :math:`\\hat s_i` from the
@@ -361,6 +403,11 @@ def model_potential(
     if not isinstance(n_splits, int | np.integer) or n_splits < 2:
         raise ConfigError(f"n_splits must be an integer >= 2; got {n_splits!r}")
     cur = _current(accounts, current)
+    if not firmographics_present(accounts):
+        raise ConfigError(
+            "model potential learns from firmographics (industry, employees, revenue_band) and the accounts "
+            "have none; use the peer method, which then benchmarks on the customers' sales history"
+        )
     ind, band, _ = _codes(accounts)
     X = _features(accounts, ind)
     cust = np.flatnonzero(cur > 0)

@@ -403,7 +403,8 @@ def firmographic_features(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 
     Columns: :math:`\\log(1 + \\text{employees})` and the revenue-band ordinal (0 for
     "<1M" .. 4 for "250M+"), each standardised to mean 0 and standard deviation 1, then
-    one 0/1 column per industry (one-hot, unscaled, sorted by name).
+    one 0/1 column per industry (one-hot, unscaled, sorted by name). An account that leaves a
+    field empty gets the median employee count or band, and the industry ``unknown``.
 
     Raises
     ------
@@ -411,8 +412,15 @@ def firmographic_features(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         On negative employees or an unknown revenue band.
     """
     _require(df, ["employees", "revenue_band", "industry"], "accounts")
+    empty = [c for c in ("employees", "revenue_band", "industry") if df[c].isna().all()]
+    if empty:
+        raise ConfigError(
+            f"clusters are formed on firmographics, and the accounts have no {', '.join(empty)}: "
+            "use the abc or rfm scheme, or add the columns to accounts.csv"
+        )
     emp = pd.to_numeric(df["employees"], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(emp) | (emp < 0)
+    given = ~np.isnan(emp)
+    bad = given & (~np.isfinite(emp) | (emp < 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
@@ -423,21 +431,24 @@ def firmographic_features(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             value=df["employees"].iloc[i],
             more=int(bad.sum()) - 1,
         )
+    emp = np.where(given, emp, np.median(emp[given]))
+    band_given = df["revenue_band"].notna().to_numpy()
     band = pd.Index(REVENUE_BANDS).get_indexer(df["revenue_band"].astype(str))
-    if (band < 0).any():
-        i = int(np.flatnonzero(band < 0)[0])
+    if (band_given & (band < 0)).any():
+        i = int(np.flatnonzero(band_given & (band < 0))[0])
         raise DataValidationError(
             "accounts",
             f"revenue_band must be one of {list(REVENUE_BANDS)}",
             column="revenue_band",
             row=i,
             value=df["revenue_band"].iloc[i],
-            more=int((band < 0).sum()) - 1,
+            more=int((band_given & (band < 0)).sum()) - 1,
         )
+    band = np.where(band_given, band, np.median(band[band_given]))
     num = np.column_stack([np.log1p(emp), band.astype(float)])
     sd = num.std(axis=0)
     num = (num - num.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    ind = pd.Categorical(df["industry"].astype(str))
+    ind = pd.Categorical(df["industry"].fillna("unknown").astype(str))
     cats = sorted(ind.categories)
     ind = ind.reorder_categories(cats)
     onehot = np.zeros((len(df), len(cats)))
@@ -612,9 +623,13 @@ def describe_segments(
                 else "average size"
             )
             parts[i].append(f"{word} (median {m:,.0f} employees vs {overall:,.0f})")
-    if "industry" in df.columns:
-        ct = pd.crosstab(lab, df["industry"].astype(str), normalize="index").reindex(cats).fillna(0.0)
-        overall_share = df["industry"].astype(str).value_counts(normalize=True)
+    if "industry" in df.columns and df["industry"].notna().any():
+        ct = (
+            pd.crosstab(lab, df["industry"].fillna("unknown").astype(str), normalize="index")
+            .reindex(cats)
+            .fillna(0.0)
+        )
+        overall_share = df["industry"].fillna("unknown").astype(str).value_counts(normalize=True)
         top = ct.idxmax(axis=1)
         top_share = ct.max(axis=1)
         prof["top_industry"] = top.to_numpy()
@@ -634,8 +649,12 @@ def describe_segments(
                     )
                 else:
                     parts[i].append("mixed industries")
-    if "revenue_band" in df.columns:
-        ct = pd.crosstab(lab, df["revenue_band"].astype(str), normalize="index").reindex(cats).fillna(0.0)
+    if "revenue_band" in df.columns and df["revenue_band"].notna().any():
+        ct = (
+            pd.crosstab(lab, df["revenue_band"].fillna("unknown").astype(str), normalize="index")
+            .reindex(cats)
+            .fillna(0.0)
+        )
         top = ct.idxmax(axis=1)
         prof["top_revenue_band"] = top.to_numpy()
         for i, s in enumerate(cats):

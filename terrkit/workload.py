@@ -48,6 +48,15 @@ SPEED_KMH = 60.0
 # ---------------------------------------------------------------------------------------- travel
 
 
+def nearest_home(accounts: pd.DataFrame, reps: pd.DataFrame) -> np.ndarray:
+    """Position in ``reps`` of the rep whose home is nearest each account (great-circle distance)."""
+    lon = accounts["lon"].to_numpy(dtype=float)[:, None]
+    lat = accounts["lat"].to_numpy(dtype=float)[:, None]
+    home_lon = reps["home_lon"].to_numpy(dtype=float)[None, :]
+    home_lat = reps["home_lat"].to_numpy(dtype=float)[None, :]
+    return np.argmin(haversine_km(lon, lat, home_lon, home_lat), axis=1).astype(np.intp)
+
+
 def travel_minutes(
     accounts: pd.DataFrame,
     reps: pd.DataFrame,
@@ -62,7 +71,9 @@ def travel_minutes(
     .. math:: t_i = \\frac{2 \\cdot d_i \\cdot \\text{circuity}}{\\text{speed}} \\cdot 60 / k
 
     minutes, with :math:`d_i` the great-circle km from the owner rep's home to the account
-    and :math:`k` = ``calls_per_trip`` (1 = every call is its own round trip).
+    and :math:`k` = ``calls_per_trip`` (1 = every call is its own round trip). An account without
+    an owner (empty ``owner_rep_id``) is measured from the nearest rep's home, the rep who would
+    most likely be sent.
 
     Parameters
     ----------
@@ -94,9 +105,13 @@ def travel_minutes(
     for c in ("owner_rep_id",):
         if c not in accounts.columns:
             raise DataValidationError("accounts", f"missing column {c!r}")
+    unowned = accounts["owner_rep_id"].isna().to_numpy()
     owner = accounts["owner_rep_id"].astype(str)
     rep_index = pd.Index(reps["rep_id"].astype(str))
     rpos = rep_index.get_indexer(owner)
+    if unowned.any() and cost_matrix is None:
+        rpos[unowned] = nearest_home(accounts.loc[unowned], reps)
+        owner = owner.where(~unowned, pd.Series(rep_index[rpos], index=owner.index))
     if (rpos < 0).any():
         bad = np.flatnonzero(rpos < 0)
         raise DataValidationError(
@@ -358,17 +373,26 @@ def rep_load(
     -------
     pandas.DataFrame
         One row per rep: ``rep_id``, ``n_accounts``, ``workload_hours``, ``capacity_hours``,
-        ``utilisation``, ``status``.
+        ``utilisation``, ``status``. Accounts without an owner load no rep; their number and
+        hours are in ``attrs["unowned_accounts"]`` and ``attrs["unowned_hours"]``.
     """
     if not 0 <= tolerance < 1:
         raise ConfigError(f"tolerance must be in [0, 1); got {tolerance}")
     idx = pd.Index(reps["rep_id"].astype(str))
-    pos = idx.get_indexer(pd.Series(owner_rep_id).astype(str))
-    if (pos < 0).any():
+    owner = pd.Series(owner_rep_id)
+    owned = owner.notna().to_numpy()
+    pos = idx.get_indexer(owner.astype(str))
+    if (owned & (pos < 0)).any():
         raise DataValidationError(
-            "accounts", "owner rep not in reps", column="owner_rep_id", more=int((pos < 0).sum()) - 1
+            "accounts",
+            "owner rep not in reps",
+            column="owner_rep_id",
+            value=owner[owned & (pos < 0)].iloc[0],
+            more=int((owned & (pos < 0)).sum()) - 1,
         )
     w = np.asarray(workload, dtype=float)
+    unowned_hours = float(w[~owned].sum())
+    pos, w = pos[owned], w[owned]
     out = pd.DataFrame({"rep_id": idx.to_numpy()})
     if "name" in reps.columns:
         out["name"] = reps["name"].to_numpy()
@@ -387,6 +411,8 @@ def rep_load(
     out["status"] = np.select(
         [out["utilisation"] > 1 + tolerance, out["utilisation"] < 1 - tolerance], ["over", "under"], "ok"
     )
+    out.attrs["unowned_accounts"] = int((~owned).sum())
+    out.attrs["unowned_hours"] = unowned_hours
     return out
 
 
@@ -556,6 +582,7 @@ def rep_marginal(
     missing = [c for c in need if c not in scored.columns]
     if missing:
         raise ConfigError(f"scored accounts lack column(s) {missing} (use score_accounts)")
+    scored = scored[scored["owner_rep_id"].notna()]  # accounts without an owner load no rep
     idx = pd.Index(reps["rep_id"].astype(str))
     pos = idx.get_indexer(scored["owner_rep_id"].astype(str))
     if (pos < 0).any():

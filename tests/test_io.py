@@ -66,7 +66,7 @@ CORRUPTIONS = [
         4,
         "duplicate id: also on line 7",
     ),
-    ("accounts.csv", lambda f: f.pop("industry"), None, None, "missing required column industry"),
+    ("accounts.csv", lambda f: f.pop("zip"), None, None, "missing required column zip"),
     ("accounts.csv", lambda f: f.loc.__setitem__((7, "lat"), ""), "lat", 9, "empty while lon is given"),
     ("accounts.csv", lambda f: f.loc.__setitem__((3, "zip"), "00000"), "zip", 5, "not a known ZIP code"),
     ("accounts.csv", lambda f: f.loc.__setitem__((3, "zip"), "2139"), "zip", 5, "leading zero"),
@@ -85,13 +85,6 @@ CORRUPTIONS = [
         8,
         "use one of <1M",
     ),
-    (
-        "accounts.csv",
-        lambda f: f.loc.__setitem__((8, "owner_rep_id"), "R999"),
-        "owner_rep_id",
-        10,
-        "not in reps.csv",
-    ),
     ("sales.csv", lambda f: f.loc.__setitem__((10, "amount"), "12,50"), "amount", 12, "not a number"),
     ("sales.csv", lambda f: f.loc.__setitem__((10, "period"), "2024-03"), "period", 12, "YYYYQn"),
     (
@@ -103,7 +96,14 @@ CORRUPTIONS = [
     ),
     ("reps.csv", lambda f: f.loc.__setitem__((1, "home_lat"), "nan"), "home_lat", 3, "not a number"),
     ("reps.csv", lambda f: f.loc.__setitem__((1, "quota"), "inf"), "quota", 3, "not a finite number"),
-    ("reps.csv", lambda f: f.loc.__setitem__((1, "capacity_hours"), ""), "capacity_hours", 3, "is empty"),
+    ("reps.csv", lambda f: f.loc.__setitem__((1, "home_lon"), ""), "home_lon", 3, "empty while home_lat"),
+    (
+        "reps.csv",
+        lambda f: f.loc.__setitem__((2, ["home_lat", "home_lon", "home_zip"]), ""),
+        "home_zip",
+        4,
+        "give the rep's home",
+    ),
     (
         "current_alignment.csv",
         lambda f: f.loc.__setitem__((0, "rep_id"), "R404"),
@@ -151,7 +151,8 @@ def test_accounts_outside_the_alignment_are_warned_about(company_copy):
     with pytest.warns(DataWarning, match="accounts lie in units that current_alignment.csv does not assign"):
         data = load_dataset(company_copy)
     assert data.summary.units_unaligned == 1
-    assert any("does not assign" in note for note in data.summary.notes)
+    assert data.summary.accounts_unaligned == int((data.accounts["unit_id"] == busy_unit).sum())
+    assert any("units without a territory: 1 " in line for line in data.summary.lines())
 
 
 def test_negative_amounts_are_credits_and_counted(company_copy):

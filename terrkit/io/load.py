@@ -15,7 +15,15 @@ import pandas as pd
 
 from terrkit.datasets.bundled import load_counties, load_zip_points, sample_dir
 from terrkit.exceptions import DataValidationError, DataWarning
-from terrkit.io.schema import ACCOUNTS, ALIGNMENT, REPS, SALES, TableSpec
+from terrkit.io.schema import (
+    ACCOUNTS,
+    ALIGNMENT,
+    DEFAULT_CAPACITY_HOURS,
+    FIRMOGRAPHICS,
+    REPS,
+    SALES,
+    TableSpec,
+)
 from terrkit.io.validate import check_references, fail_rows, validate_table
 
 MANIFEST = "dataset.json"
@@ -40,6 +48,9 @@ class ValidationSummary:
     territories: int = 0
     units: int = 0
     units_unaligned: int = 0
+    accounts_unaligned: int = 0
+    reps_without_territory: int = 0
+    accounts_unknown_owner: int = 0
     geocoded_from_zip: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -58,7 +69,17 @@ class ValidationSummary:
         if self.geocoded_from_zip:
             out.append(f"accounts located from their ZIP code: {self.geocoded_from_zip:,}")
         if self.units_unaligned:
-            out.append(f"units without a territory: {self.units_unaligned:,}")
+            out.append(
+                f"units without a territory: {self.units_unaligned:,} "
+                f"(holding {self.accounts_unaligned:,} accounts; the proposal assigns them)"
+            )
+        if self.reps_without_territory:
+            out.append(f"reps without a territory: {self.reps_without_territory:,}")
+        if self.accounts_unknown_owner:
+            out.append(
+                f"accounts owned by reps not in reps.csv: {self.accounts_unknown_owner:,} "
+                "(treated as unowned; the proposal gives them a rep)"
+            )
         return out + self.notes
 
 
@@ -181,12 +202,14 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
     units = load_units(folder)
     accounts = read_table(folder / ACCOUNTS.file, ACCOUNTS)
     accounts, geocoded = locate_accounts(accounts, units, ACCOUNTS.file)
+    accounts, missing_firmographics = add_missing_firmographics(accounts)
     sales = read_table(folder / SALES.file, SALES)
     reps = read_table(folder / REPS.file, REPS)
     alignment = read_table(folder / ALIGNMENT.file, ALIGNMENT)
 
     check_references(sales, SALES.file, "account_id", accounts["account_id"], ACCOUNTS.file)
-    check_references(accounts, ACCOUNTS.file, "owner_rep_id", reps["rep_id"], REPS.file)
+    accounts, unknown_owner = drop_unknown_owners(accounts, reps["rep_id"])
+    reps, rep_notes = complete_reps(reps, accounts, sales)
     check_references(alignment, ALIGNMENT.file, "rep_id", reps["rep_id"], REPS.file)
     check_references(alignment, ALIGNMENT.file, "unit_id", units["unit_id"], "the unit geometry")
     reps_per_territory = alignment.dropna(subset=["rep_id"]).groupby("territory_id")["rep_id"].nunique()
@@ -197,12 +220,126 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
 
     summary = summarize(accounts, sales, reps, alignment, units)
     summary.geocoded_from_zip = geocoded
-    orphans = int((~accounts["unit_id"].isin(alignment["unit_id"])).sum())
-    if orphans:
-        note = f"{orphans:,} accounts lie in units that {ALIGNMENT.file} does not assign to any territory"
-        summary.notes.append(note)
-        warnings.warn(note, DataWarning, stacklevel=2)
+    summary.accounts_unknown_owner = unknown_owner
+    if missing_firmographics:
+        summary.notes.append(
+            f"{ACCOUNTS.file} has no {', '.join(missing_firmographics)} column: peer potential groups "
+            "accounts by what is there (industry, else all customers' sales history)"
+        )
+    summary.notes.extend(rep_notes)
+    if summary.accounts_unaligned:
+        warnings.warn(
+            f"{summary.accounts_unaligned:,} accounts lie in units that {ALIGNMENT.file} does not assign to "
+            "any territory; the proposal assigns those units",
+            DataWarning,
+            stacklevel=2,
+        )
     return Dataset(accounts, sales, reps, alignment, units, folder, summary)
+
+
+def add_missing_firmographics(accounts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Add the optional firmographic columns a file leaves out, empty; return their names."""
+    missing = [c for c in FIRMOGRAPHICS if c not in accounts.columns]
+    if not missing:
+        return accounts, []
+    out = accounts.copy()
+    for column in missing:
+        out[column] = np.nan if column == "employees" else None
+    return out, missing
+
+
+def drop_unknown_owners(accounts: pd.DataFrame, rep_ids: pd.Series) -> tuple[pd.DataFrame, int]:
+    """Treat accounts owned by a rep missing from ``reps.csv`` as unowned; return them and their count.
+
+    A CRM export often names owners who have left (inactive users). Their accounts keep no owner, so the
+    proposal gives them a rep and the change list shows them; validation reports the first such line.
+    """
+    owner = accounts["owner_rep_id"]
+    unknown = owner.notna() & ~owner.isin(pd.Index(rep_ids))
+    count = int(unknown.sum())
+    if not count:
+        return accounts, 0
+    first = int(np.flatnonzero(unknown.to_numpy())[0])
+    warnings.warn(
+        f"{ACCOUNTS.file}, column 'owner_rep_id', line {first + 2}: value {owner.iloc[first]!r} is not in "
+        f"{REPS.file} ({count:,} accounts in all); these accounts are treated as unowned",
+        DataWarning,
+        stacklevel=3,
+    )
+    return accounts.assign(owner_rep_id=owner.where(~unknown, None)), count
+
+
+def complete_reps(
+    reps: pd.DataFrame, accounts: pd.DataFrame, sales: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """Fill the optional rep fields with their stated defaults; return the reps and one note per default.
+
+    - **Home base**: a rep without ``home_lat``/``home_lon`` is placed at the point of ``home_zip``.
+    - **Capacity**: :data:`~terrkit.io.schema.DEFAULT_CAPACITY_HOURS` selling hours a year.
+    - **Quota**: the sales of the rep's own accounts over the last four quarters of data (a flat
+      quota; attainment on today's book then reads 100%).
+    """
+    out = reps.copy()
+    notes: list[str] = []
+    for column in ("home_lat", "home_lon", "capacity_hours", "quota"):
+        if column not in out.columns:
+            out[column] = np.nan
+    lat_blank, lon_blank = out["home_lat"].isna(), out["home_lon"].isna()
+    fail_rows(
+        out, REPS.file, "home_lat", lat_blank & ~lon_blank, "is empty while home_lon is given; give both"
+    )
+    fail_rows(
+        out, REPS.file, "home_lon", lon_blank & ~lat_blank, "is empty while home_lat is given; give both"
+    )
+    from_zip = lat_blank & lon_blank
+    if from_zip.any():
+        zip_col = (
+            out["home_zip"] if "home_zip" in out.columns else pd.Series(None, index=out.index, dtype=object)
+        )
+        fail_rows(
+            out.assign(home_zip=zip_col),
+            REPS.file,
+            "home_zip",
+            from_zip & zip_col.isna(),
+            "is empty and so are home_lat and home_lon; give the rep's home as coordinates or a ZIP code",
+        )
+        zips = load_zip_points().drop_duplicates("zip").set_index("zip")
+        fail_rows(
+            out,
+            REPS.file,
+            "home_zip",
+            from_zip & ~zip_col.isin(zips.index),
+            "is not a known ZIP code of the contiguous US (needed: the rep has no home_lat/home_lon)",
+        )
+        matched = zips.reindex(zip_col[from_zip])
+        out.loc[from_zip, "home_lat"] = matched["lat"].to_numpy()
+        out.loc[from_zip, "home_lon"] = matched["lon"].to_numpy()
+        notes.append(f"rep homes placed at their home_zip: {int(from_zip.sum())}")
+    no_capacity = out["capacity_hours"].isna()
+    if no_capacity.any():
+        out.loc[no_capacity, "capacity_hours"] = DEFAULT_CAPACITY_HOURS
+        notes.append(
+            f"reps without capacity_hours: {int(no_capacity.sum())}, given "
+            f"{DEFAULT_CAPACITY_HOURS:,.0f} selling hours a year"
+        )
+    no_quota = out["quota"].isna()
+    if no_quota.any():
+        book = last_year_book(accounts, sales)
+        out.loc[no_quota, "quota"] = out.loc[no_quota, "rep_id"].map(book).fillna(0.0).to_numpy()
+        notes.append(
+            f"reps without a quota: {int(no_quota.sum())}, given their own accounts' sales over the last "
+            "four quarters"
+        )
+    return out, notes
+
+
+def last_year_book(accounts: pd.DataFrame, sales: pd.DataFrame) -> pd.Series:
+    """Sales of each owner's accounts over the last four quarters of ``sales``, indexed by rep id."""
+    periods = sorted(sales["period"].unique())[-4:]
+    recent = sales[sales["period"].isin(periods)]
+    by_account = recent.groupby("account_id")["amount"].sum()
+    owner = accounts.set_index("account_id")["owner_rep_id"]
+    return by_account.groupby(owner.reindex(by_account.index)).sum()
 
 
 def summarize(
@@ -230,4 +367,6 @@ def summarize(
         territories=int(alignment["territory_id"].nunique()),
         units=len(units),
         units_unaligned=int((~units["unit_id"].isin(alignment["unit_id"])).sum()),
+        accounts_unaligned=int((~accounts["unit_id"].isin(alignment["unit_id"])).sum()),
+        reps_without_territory=int((~reps["rep_id"].isin(alignment["rep_id"].dropna())).sum()),
     )

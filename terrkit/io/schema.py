@@ -60,9 +60,9 @@ ACCOUNTS = TableSpec(
     columns=(
         Column("account_id", "id"),
         Column("name", "text", required=False, nullable=True),
-        Column("industry", "text"),
-        Column("employees", "number", minimum=0),
-        Column("revenue_band", "text", allowed=REVENUE_BANDS),
+        Column("industry", "text", required=False, nullable=True),
+        Column("employees", "number", required=False, nullable=True, minimum=0),
+        Column("revenue_band", "text", required=False, nullable=True, allowed=REVENUE_BANDS),
         Column("zip", "zip"),
         Column("city", "text", required=False, nullable=True),
         Column("state", "text", required=False, nullable=True),
@@ -90,10 +90,10 @@ REPS = TableSpec(
         Column("rep_id", "id"),
         Column("name", "text", required=False, nullable=True),
         Column("home_zip", "zip", required=False, nullable=True),
-        Column("home_lat", "number", minimum=-90, maximum=90),
-        Column("home_lon", "number", minimum=-180, maximum=180),
-        Column("capacity_hours", "number", minimum=0),
-        Column("quota", "number", minimum=0),
+        Column("home_lat", "number", required=False, nullable=True, minimum=-90, maximum=90),
+        Column("home_lon", "number", required=False, nullable=True, minimum=-180, maximum=180),
+        Column("capacity_hours", "number", required=False, nullable=True, minimum=0),
+        Column("quota", "number", required=False, nullable=True, minimum=0),
     ),
 )
 
@@ -106,5 +106,12 @@ ALIGNMENT = TableSpec(
         Column("rep_id", "id", nullable=True),
     ),
 )
+
+#: Selling hours per year of a rep whose ``capacity_hours`` is not given: 46 working weeks of about
+#: 35 selling hours (a full-time field rep after holidays, training and internal meetings).
+DEFAULT_CAPACITY_HOURS: float = 1_600.0
+
+#: Account columns that may be missing; peer potential and segmentation fall back without them.
+FIRMOGRAPHICS: tuple[str, ...] = ("industry", "employees", "revenue_band")
 
 TABLES: dict[str, TableSpec] = {"accounts": ACCOUNTS, "sales": SALES, "reps": REPS, "alignment": ALIGNMENT}

@@ -132,6 +132,7 @@ def account_assignments(
         Needed for ``keep_exceptions``.
     keep_exceptions : bool, default True
         Accounts whose owner differs from their current territory's rep keep their owner.
+        An account without an owner is no exception: it takes its proposed territory's rep.
 
     Returns
     -------
@@ -146,7 +147,8 @@ def account_assignments(
     if keep_exceptions and current_alignment is not None:
         cur = current_alignment.drop_duplicates("unit_id").set_index("unit_id")["rep_id"]
         cur_rep = accounts["unit_id"].map(cur).to_numpy()
-        exception = pd.notna(cur_rep) & (out["old_rep_id"].to_numpy() != cur_rep)
+        old = out["old_rep_id"].to_numpy()
+        exception = pd.notna(cur_rep) & pd.notna(old) & (old != cur_rep)
         out.loc[exception, "new_rep_id"] = out.loc[exception, "old_rep_id"]
     return out
 

@@ -27,6 +27,8 @@ ISSUE_KINDS: dict[str, str] = {
     "territory_several_reps": "a territory has more than one rep",
     "rep_without_territory": "a rep of the roster has no territory",
     "account_exception": "an account's owner is not the rep of its territory",
+    "account_unassigned": "an account lies in a unit that has no territory",
+    "account_without_owner": "an account has no owner (none given, or one not in the roster)",
 }
 COLUMNS = ("kind", "unit_id", "territory_id", "rep_id", "account_id", "detail")
 
@@ -102,7 +104,8 @@ def coverage_checks(
     units : geopandas.GeoDataFrame, optional
         All units (``unit_id``, geometry): enables the unassigned, unknown and contiguity checks.
     accounts : pandas.DataFrame, optional
-        ``account_id``, ``unit_id``, ``owner_rep_id``: enables the exception check.
+        ``account_id``, ``unit_id``, ``owner_rep_id``: enables the account checks (exceptions,
+        accounts in units without a territory, accounts without an owner).
     reps : pandas.DataFrame, optional
         The roster (``rep_id``): enables the rep-without-territory check.
     adjacency : scipy.sparse matrix, optional
@@ -216,6 +219,30 @@ def coverage_checks(
             )
     if accounts is not None:
         located = territory_of_accounts(accounts, first)
+        outside = located[located["territory_id"].isna()]
+        if len(outside):
+            found.append(
+                _frame(
+                    "account_unassigned",
+                    len(outside),
+                    unit_id=outside["unit_id"].to_numpy(),
+                    rep_id=outside["owner_rep_id"].to_numpy(),
+                    account_id=outside["account_id"].to_numpy(),
+                    detail=["unit has no territory"] * len(outside),
+                )
+            )
+        unowned = located[located["owner_rep_id"].isna()]
+        if len(unowned):
+            found.append(
+                _frame(
+                    "account_without_owner",
+                    len(unowned),
+                    unit_id=unowned["unit_id"].to_numpy(),
+                    territory_id=unowned["territory_id"].to_numpy(),
+                    account_id=unowned["account_id"].to_numpy(),
+                    detail=["account has no owner"] * len(unowned),
+                )
+            )
         exc = located[located["is_exception"]]
         if len(exc):
             detail = (

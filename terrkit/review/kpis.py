@@ -51,7 +51,7 @@ def territory_of_accounts(accounts: pd.DataFrame, alignment: pd.DataFrame) -> pd
     pandas.DataFrame
         Indexed like ``accounts``: ``account_id``, ``unit_id``, ``owner_rep_id``, ``territory_id``,
         ``territory_rep_id`` (empty when the unit has no territory) and ``is_exception``
-        (owner differs from the territory rep).
+        (the account has an owner, and it differs from the territory rep).
     """
     for col in ("account_id", "unit_id", "owner_rep_id"):
         if col not in accounts.columns:
@@ -60,7 +60,10 @@ def territory_of_accounts(accounts: pd.DataFrame, alignment: pd.DataFrame) -> pd
     out = accounts[["account_id", "unit_id", "owner_rep_id"]].copy()
     out["territory_id"] = out["unit_id"].map(first["territory_id"])
     out["territory_rep_id"] = out["unit_id"].map(first["rep_id"])
-    out["is_exception"] = out["territory_rep_id"].notna() & (out["owner_rep_id"] != out["territory_rep_id"])
+    owned = out["owner_rep_id"].notna()
+    out["is_exception"] = (
+        out["territory_rep_id"].notna() & owned & (out["owner_rep_id"] != out["territory_rep_id"])
+    )
     return out
 
 

@@ -133,8 +133,7 @@ def territory_plans(
     frame["penetration"] = frame["sales"] / frame["potential"].where(frame["potential"] > 0)
     frame["focus"] = suggest_focus(frame["sales"], frame["potential"], grow_below)
     for col in ("industry", segment_col, "name"):
-        if col not in frame:
-            frame[col] = "(none)"
+        frame[col] = frame[col].fillna("(none)") if col in frame else "(none)"
     frame[segment_col] = frame[segment_col].astype(str)
     rep_col = "rep_id" if "rep_id" in frame else ("territory_rep_id" if "territory_rep_id" in frame else None)
 
