@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import Delaunay, cKDTree
 
 from terrkit.exceptions import DataValidationError
-from terrkit.geo import US_ALBERS
+from terrkit.geo import equal_area_of
 
 #: Largest gap (degrees) between two polygons of a mixed unit layer that still counts as a shared border:
 #: clipping ZIP cells to their county leaves noise far below it (1e-7 degrees is about 1 cm).
@@ -154,7 +154,7 @@ def edges_to_adjacency(a: pd.Series, b: pd.Series, ids: np.ndarray, name: str = 
 def _point_adjacency(units: gpd.GeoDataFrame) -> sp.csr_matrix:
     g = units.geometry
     if units.crs is not None and units.crs.is_geographic:
-        g = g.to_crs(US_ALBERS)
+        g = g.to_crs(equal_area_of(g))
     return delaunay_adjacency(np.column_stack([g.x, g.y]))
 
 
@@ -213,7 +213,7 @@ def mixed_layer_adjacency(units: gpd.GeoDataFrame, tolerance: float = MIXED_LAYE
 
 
 def unit_adjacency(units: gpd.GeoDataFrame) -> sp.csr_matrix:
-    """Queen contiguity for polygon units, Delaunay edges (on EPSG:5070 coordinates) for point units.
+    """Queen contiguity for polygon units, Delaunay edges (on equal-area planar coordinates) for point units.
 
     A mixed unit layer (a frame with ``level`` and ``parent_id`` columns, see :mod:`terrkit.units`) gets
     :func:`mixed_layer_adjacency`: borders shared up to floating-point noise, and named accounts linked to
@@ -228,12 +228,13 @@ def unit_adjacency(units: gpd.GeoDataFrame) -> sp.csr_matrix:
 
 
 def planar_points_km(units: gpd.GeoDataFrame) -> np.ndarray:
-    """EPSG:5070 coordinates in km of each unit's inner point (the point itself for point units).
+    """Planar coordinates in km of each unit's inner point (the point itself for point units).
 
-    A GeoDataFrame without a CRS is taken to be lon/lat (EPSG:4326).
+    The projection is the equal-area one suited to the units' extent (:func:`terrkit.geo.equal_area_crs`:
+    EPSG:5070 in the contiguous US). A GeoDataFrame without a CRS is taken to be lon/lat (EPSG:4326).
     """
     geo = units.geometry if units.crs is not None else units.geometry.set_crs("EPSG:4326")
-    proj = geo.to_crs(US_ALBERS)
+    proj = geo.to_crs(equal_area_of(geo))
     points = proj if (proj.geom_type == "Point").all() else proj.representative_point()
     return np.column_stack([points.x, points.y]) / 1000.0
 

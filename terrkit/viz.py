@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
-from terrkit.geo import US_ALBERS
+from terrkit.geo import equal_area_of
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -57,7 +57,8 @@ def choropleth(
         (0.2, 0.4, 0.6, 0.8, 1) of the positive values. Zero is always a class of its own.
     """
     fig, ax = _axes(ax, (11, 6.5))
-    frame = units[["unit_id", "geometry"]].to_crs(US_ALBERS)
+    planar = equal_area_of(units.geometry)
+    frame = units[["unit_id", "geometry"]].to_crs(planar)
     frame["value"] = frame["unit_id"].map(values)
     positive = frame["value"][frame["value"] > 0]
     if bins is None:
@@ -80,9 +81,7 @@ def choropleth(
     for color, high in zip(colors, edges[1:], strict=True):
         handles.append(plt.Rectangle((0, 0), 1, 1, color=color, label=f"up to {_thousands(high)}"))
     if points is not None and len(points):
-        xy = gpd.GeoSeries(gpd.points_from_xy(points["lon"], points["lat"]), crs="EPSG:4326").to_crs(
-            US_ALBERS
-        )
+        xy = gpd.GeoSeries(gpd.points_from_xy(points["lon"], points["lat"]), crs="EPSG:4326").to_crs(planar)
         handles.append(
             ax.scatter(
                 xy.x,

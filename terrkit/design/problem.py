@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from terrkit.exceptions import ConfigError, DataValidationError
-from terrkit.geo import US_ALBERS, haversine_km
+from terrkit.geo import equal_area_crs, equal_area_of, haversine_km
 
 if TYPE_CHECKING:
     from terrkit.design.result import DesignResult
@@ -39,7 +39,8 @@ class DesignData:
     k : int
         Number of territories.
     xy_km : numpy.ndarray or None
-        ``(n, 2)`` planar coordinates in km (EPSG:5070 for lon/lat input, raw for x/y input).
+        ``(n, 2)`` planar coordinates in km (lon/lat input: the equal-area projection suited to
+        the units, EPSG:5070 in the US; x/y input: as given).
     lonlat : numpy.ndarray or None
         ``(n, 2)`` lon/lat degrees when the input was geographic, else None.
     cost : numpy.ndarray or None
@@ -271,7 +272,7 @@ class TerritoryDesignProblem:
         xy : array (n, 2), optional
             Planar coordinates in km.
         lonlat : array (n, 2), optional
-            Longitude/latitude in degrees (great-circle distances; planar EPSG:5070 coordinates are
+            Longitude/latitude in degrees (great-circle distances; planar equal-area coordinates are
             derived for the heuristics).
         cost : array (n, m) or DataFrame, optional
             Cost from each unit to each candidate center (replaces distances). Square = the candidates
@@ -699,10 +700,10 @@ class TerritoryDesignProblem:
         """Build a problem from a GeoDataFrame of polygons or points.
 
         Geographic input (lon/lat CRS) gets great-circle distances between representative points and
-        EPSG:5070 planar coordinates; projected input gets planar distances in km. Polygons get queen
-        contiguity, points Delaunay edges (unless ``adjacency`` is given). Other parameters as in
-        :meth:`from_arrays`; ``current`` may be a column name; ``centers`` may be a GeoSeries of points
-        (its index names the territories).
+        equal-area planar coordinates (EPSG:5070 in the US); projected input gets planar distances
+        in km. Polygons get queen contiguity, points Delaunay edges (unless ``adjacency`` is given).
+        Other parameters as in :meth:`from_arrays`; ``current`` may be a column name; ``centers``
+        may be a GeoSeries of points (its index names the territories).
         """
         if id is None:
             ids = gdf.index.to_numpy()
@@ -724,11 +725,13 @@ class TerritoryDesignProblem:
         pts = gdf.geometry
         if geographic:
             src_crs = gdf.crs or "EPSG:4326"
-            proj = gpd.GeoSeries(gdf.geometry.values, crs=src_crs).to_crs(US_ALBERS)
+            source = gpd.GeoSeries(gdf.geometry.values, crs=src_crs)
+            planar = equal_area_of(source)
+            proj = source.to_crs(planar)
             rp = proj.representative_point() if not (proj.geom_type == "Point").all() else proj
             cen = proj.centroid if not (proj.geom_type == "Point").all() else proj
             inside = cen.within(proj) | (proj.geom_type == "Point")
-            rp = gpd.GeoSeries(np.where(inside, cen, rp), crs=US_ALBERS)
+            rp = gpd.GeoSeries(np.where(inside, cen, rp), crs=planar)
             xy_km = np.column_stack([rp.x, rp.y]) / 1000.0
             ll_pts = rp.to_crs("EPSG:4326")
             lonlat = np.column_stack([ll_pts.x, ll_pts.y])
@@ -860,11 +863,20 @@ class _PointCenters(dict):
     """Marker: fixed centers given as points {territory name: (x, y)}."""
 
 
-def project_lonlat_km(lonlat: np.ndarray) -> np.ndarray:
-    """Project lon/lat degrees to EPSG:5070 (US Albers) kilometres."""
+def project_lonlat_km(lonlat: np.ndarray, crs: str | None = None) -> np.ndarray:
+    """Project lon/lat degrees to planar kilometres.
+
+    ``crs`` defaults to the equal-area projection suited to the points' extent
+    (:func:`terrkit.geo.equal_area_crs`: US Albers, EPSG:5070, within the contiguous US).
+    """
     from pyproj import Transformer
 
-    tr = Transformer.from_crs("EPSG:4326", US_ALBERS, always_xy=True)
+    lonlat = np.asarray(lonlat, dtype=float)
+    if crs is None:
+        west, south = lonlat.min(axis=0) if len(lonlat) else (0.0, 0.0)
+        east, north = lonlat.max(axis=0) if len(lonlat) else (0.0, 0.0)
+        crs = equal_area_crs((west, south, east, north))
+    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y]) / 1000.0
 

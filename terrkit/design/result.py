@@ -356,7 +356,7 @@ def build_result(
 
 
 def plot_design(units, result: DesignResult, *, title: str = "Territories", id_col: str = "unit_id", ax=None):
-    """Static map of an alignment: one colour per territory, centers marked (EPSG:5070).
+    """Static map of an alignment: one colour per territory, centers marked (equal-area projection).
 
     Parameters
     ----------
@@ -368,13 +368,13 @@ def plot_design(units, result: DesignResult, *, title: str = "Territories", id_c
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    from terrkit.geo import US_ALBERS
+    from terrkit.geo import equal_area_of
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(11, 6.5))
     else:
         fig = ax.figure
-    frame = units[[id_col, "geometry"]].to_crs(US_ALBERS)
+    frame = units[[id_col, "geometry"]].to_crs(equal_area_of(units.geometry))
     lab = result.labels.copy()
     lab.index = lab.index.astype(str)
     codes = {t: i for i, t in enumerate(pd.unique(lab))}

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from terrkit import viz
-from terrkit.geo import US_ALBERS
+from terrkit.geo import equal_area_of
 from terrkit.review.balance import gini, lorenz_curve
 from terrkit.review.compactness import dissolve_territories
 
@@ -127,7 +127,7 @@ def moves_map(
         Boolean per unit (by ``unit_id``): its rep changes.
     """
     fig, ax = plt.subplots(figsize=(11, 6.5), layout="constrained")
-    frame = units[["unit_id", "geometry"]].to_crs(US_ALBERS)
+    frame = units[["unit_id", "geometry"]].to_crs(equal_area_of(units.geometry))
     flag = frame["unit_id"].map(moved).fillna(False).astype(bool)
     frame[~flag].plot(ax=ax, color="#e6e6e6", linewidth=0.05, edgecolor="#bbbbbb")
     if flag.any():

@@ -4,8 +4,9 @@
   :math:`\\bar d_t = \\sum_{i \\in t} w_i\\, d(i, h_t) / \\sum_{i \\in t} w_i`, with :math:`d` the
   great-circle distance (:func:`terrkit.geo.haversine_km`) and :math:`w_i` a weight per account
   (e.g. workload hours, so that accounts called on often count more; 1 when not given).
-- **Polsby-Popper** :math:`PP = 4 \\pi A / P^2` of the dissolved territory polygon in the US Albers
-  equal-area projection (EPSG:5070): 1 for a disc, near 0 for a long thin or ragged shape. For a
+- **Polsby-Popper** :math:`PP = 4 \\pi A / P^2` of the dissolved territory polygon in an equal-area
+  projection (US Albers, EPSG:5070, in the US; elsewhere the one :func:`terrkit.geo.equal_area_crs`
+  chooses): 1 for a disc, near 0 for a long thin or ragged shape. For a
   territory in several pieces, :math:`A` and :math:`P` are the totals over its pieces.
 """
 
@@ -15,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from terrkit.geo import US_ALBERS, haversine_km
+from terrkit.geo import equal_area_of, haversine_km
 
 
 def distance_to_home(
@@ -57,18 +58,18 @@ def weighted_mean_distance(
 
 
 def dissolve_territories(units: gpd.GeoDataFrame, territory: pd.Series) -> gpd.GeoDataFrame:
-    """Territory polygons in EPSG:5070: units dissolved by ``territory`` (a Series by ``unit_id``).
+    """Territory polygons in an equal-area projection: units dissolved by ``territory`` (by ``unit_id``).
 
     Units without a territory are left out.
     """
-    frame = units[["unit_id", "geometry"]].to_crs(US_ALBERS)
+    frame = units[["unit_id", "geometry"]].to_crs(equal_area_of(units.geometry))
     frame["territory_id"] = frame["unit_id"].map(territory)
     frame = frame.dropna(subset=["territory_id"])
     return frame.dissolve(by="territory_id")[["geometry"]]
 
 
 def polsby_popper(units: gpd.GeoDataFrame, territory: pd.Series) -> pd.Series:
-    """Polsby-Popper score :math:`4\\pi A / P^2` per territory (EPSG:5070 areas and perimeters).
+    """Polsby-Popper score :math:`4\\pi A / P^2` per territory (equal-area projection).
 
     Parameters
     ----------

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from terrkit.geo import US_ALBERS
+from terrkit.geo import equal_area_of
 
 
 def zip_point_lookup(zips: pd.Series, counties: pd.Series, zip_points: pd.DataFrame) -> pd.DataFrame:
@@ -90,8 +90,9 @@ def _nearest_cell(points: np.ndarray, counties: np.ndarray, cells: gpd.GeoDataFr
     )
     if pairs.empty:
         return found
-    projected_cells = np.asarray(cells.geometry.to_crs(US_ALBERS).values)
-    projected_points = np.asarray(gpd.GeoSeries(points, crs=cells.crs).to_crs(US_ALBERS).values)
+    planar = equal_area_of(cells.geometry)
+    projected_cells = np.asarray(cells.geometry.to_crs(planar).values)
+    projected_points = np.asarray(gpd.GeoSeries(points, crs=cells.crs).to_crs(planar).values)
     pairs["distance"] = shapely.distance(
         projected_points[pairs["point"].to_numpy()], projected_cells[pairs["cell"].to_numpy()]
     )
