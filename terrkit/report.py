@@ -303,7 +303,10 @@ def run_report(
             )
 
     own = {f"{e['notebook']}{ext}" for e in entries for ext in (".ipynb", ".html")}
-    deliverables = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name not in own)
+    # files in sub-folders (the crm/ load files) are listed by their path in the run folder
+    deliverables = sorted(
+        p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file() and p.name not in own
+    )
     (staging / "index.html").write_text(_index_html(final.name, entries, deliverables), encoding="utf-8")
     manifest = {
         "terrkit_version": __version__,
