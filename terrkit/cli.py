@@ -23,6 +23,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from terrkit.datasets import generate_company, write_company
 
     company = generate_company(args.accounts, seed=args.seed, n_reps=args.reps)
+    if args.crm:
+        from terrkit.crm.cli import write_sample
+
+        return write_sample(company, args)
     folder = write_company(company, args.out, seed=args.seed, overwrite=args.overwrite)
     print(f"wrote a company of {len(company.accounts):,} accounts and {len(company.reps)} reps to {folder}")
     for line in company.summary.lines():
@@ -74,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument("--out", required=True, help="folder to create")
     sample.add_argument("--overwrite", action="store_true", help="replace the folder if it exists")
+    sample.add_argument(
+        "--crm",
+        choices=("salesforce", "hubspot", "orders"),
+        help="write the company as this CRM's exports (to try terrkit import) instead of a data folder",
+    )
     sample.set_defaults(handler=_cmd_sample)
 
     validate = commands.add_parser("validate", help="check a dataset folder and summarise it")
@@ -94,10 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable]]:
     """Subcommands that live next to the feature they drive: name -> (register, handler)."""
+    from terrkit.crm import cli as crm_cli
     from terrkit.design import cli as design_cli
     from terrkit.units import cli as units_cli
 
     return {
+        "import": (crm_cli.add_parser, crm_cli.run),
         "design": (design_cli.add_parser, design_cli.run),
         "units": (units_cli.add_parser, units_cli.run),
     }
