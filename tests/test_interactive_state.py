@@ -397,3 +397,23 @@ def test_read_plan_validates_the_design_format(tmp_path) -> None:
     blank.write_text("unit_id,territory\n01001,T1\n01003, \n")
     with pytest.raises(DataValidationError, match="column 'territory', line 3.*territory is missing"):
         read_plan(blank, ids)
+
+
+def test_read_plan_accepts_an_alignment_with_territory_id_and_rep(tmp_path) -> None:
+    from terrkit.interactive.inputs import read_plan
+
+    ids = pd.Series(["01001", "01003"])
+    path = tmp_path / "alignment.csv"
+    path.write_text("unit_id,territory_id,rep_id\n01003,T2,R2\n01001,T1,R1\n")
+    plan = read_plan(path, ids)
+    assert plan["unit_id"].tolist() == ["01001", "01003"]  # in the order of the units
+    assert plan["territory"].tolist() == ["T1", "T2"] and plan["rep_id"].tolist() == ["R1", "R2"]
+    assert not plan["is_center"].any()
+    blank = tmp_path / "blank.csv"
+    blank.write_text("unit_id,territory_id,rep_id\n01001,T1,R1\n01003,,R2\n")
+    with pytest.raises(DataValidationError, match="column 'territory_id', line 3.*territory is missing"):
+        read_plan(blank, ids)
+    neither = tmp_path / "neither.csv"
+    neither.write_text("unit_id,team\n01001,T1\n")
+    with pytest.raises(DataValidationError, match="column 'territory'.*territory_id"):
+        read_plan(neither, ids)

@@ -3,7 +3,9 @@
 - :class:`EditorState`: the plan, history, locks and balance figures (pure logic, no widgets).
 - :class:`TerritoryMap`: the ipyleaflet map, one layer per territory, offline by default.
 - :class:`TerritoryEditor`: map + live balance table + controls; ``TerritoryEditor.from_dataset(ds)``.
-- :func:`editor_inputs`: units with measures and the starting plan, from a dataset.
+- :func:`editor_inputs`: units with measures and the starting plan, from a dataset (counties, or a dataset
+  refined onto the mixed unit layer of :mod:`terrkit.units`: counties, ZIP cells, named accounts);
+  :func:`layer_editor_inputs` builds that layer as the realignment notebook does and opens a plan on it.
 
 The widget modules import ipyleaflet lazily, so ``terrkit.interactive.state`` works without a front end.
 """
@@ -14,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from terrkit.interactive.colors import territory_colors
 from terrkit.interactive.engine import DesignRequest, run_design_engine
-from terrkit.interactive.inputs import EditorInputs, editor_inputs, read_plan, start_state
+from terrkit.interactive.inputs import (
+    EditorInputs,
+    assignment_frame,
+    editor_inputs,
+    layer_editor_inputs,
+    read_plan,
+    start_state,
+    starting_plan,
+)
 from terrkit.interactive.state import Edit, EditorState
 from terrkit.interactive.table import balance_frame, balance_table_html
 
@@ -29,12 +39,15 @@ __all__ = [
     "EditorState",
     "TerritoryEditor",
     "TerritoryMap",
+    "assignment_frame",
     "balance_frame",
     "balance_table_html",
     "editor_inputs",
+    "layer_editor_inputs",
     "read_plan",
     "run_design_engine",
     "start_state",
+    "starting_plan",
     "territory_colors",
 ]
 

@@ -2,7 +2,9 @@
 
 Workflow (what an analyst does)
 -------------------------------
-1. Click units on the map (or draw a box / polygon with the draw tools) to select them.
+1. Click units on the map (or draw a box / polygon with the draw tools) to select them. On the mixed
+   unit layer (:mod:`terrkit.units`) a unit is a county, a ZIP cell of a split county or a named account
+   (a small circle); each is selected and assigned on its own.
 2. Pick a territory in "Move to" and press **Assign**: the map and the table update at once (only the
    layers of the two or more territories involved are re-sent, see :mod:`terrkit.interactive.map`).
 3. **Undo** / **Redo** walk the history; **Lock** keeps selected units where they are (they refuse
@@ -12,7 +14,9 @@ Workflow (what an analyst does)
    answer is one undoable step; the status line warns when it breaks the tolerance.
 5. The design controls (number of territories, tolerance, balance measure, contiguity) and **Re-run
    design** compute a fresh plan; a different number of territories starts a new history.
-6. **Save CSV** writes the plan in the ``terrkit design`` format (unit id, territory, is_center).
+6. **Save CSV** writes the plan in the ``terrkit design`` format (unit id, territory, is_center); on a
+   mixed unit layer with each unit's ``level`` and ``parent_id`` after its id
+   (:func:`terrkit.interactive.inputs.assignment_frame`).
 
 All logic lives in :class:`~terrkit.interactive.state.EditorState`; this module only wires widgets.
 """
@@ -37,6 +41,7 @@ from terrkit.interactive.engine import DesignFunction, DesignRequest, answer_cen
 from terrkit.interactive.inputs import (
     START_COLUMN,
     EditorInputs,
+    assignment_frame,
     editor_inputs,
     natural_key,
     start_state,
@@ -54,7 +59,9 @@ class TerritoryEditor:
     Parameters
     ----------
     units : geopandas.GeoDataFrame
-        Id column, name column, measure columns, the starting territory column and geometry (EPSG:4326).
+        Id column, name column, measure columns, the starting territory column and geometry (EPSG:4326);
+        on a mixed unit layer also ``level``, ``parent_id`` (and ``county_id``): the unit graph is then the
+        layer adjacency and the saved plan keeps the levels.
     measures : sequence of str
         Measure columns shown in the table (all are balance measures there).
     territory : str, default "territory"
@@ -166,7 +173,8 @@ class TerritoryEditor:
     def from_dataset(
         cls, dataset: Dataset, plan: str | os.PathLike | pd.DataFrame | None = None, **kwargs: Any
     ) -> TerritoryEditor:
-        """Editor on a dataset's units, starting from its current alignment or a ``terrkit design`` plan."""
+        """Editor on a dataset's units (counties, or a dataset refined onto the mixed unit layer), starting
+        from its current alignment or a plan file (see :func:`terrkit.interactive.inputs.read_plan`)."""
         return cls.from_inputs(editor_inputs(dataset, plan), **kwargs)
 
     # ------------------------------------------------------------------------------------------------
@@ -273,7 +281,11 @@ class TerritoryEditor:
         )
         self.path.add_class("terrkit-path")
         self.b_save = self._button(
-            "Save CSV", "terrkit-save", "save", "write unit id, territory, is_center", self.save
+            "Save CSV",
+            "terrkit-save",
+            "save",
+            "write unit id, territory, is_center (with level and parent_id on the unit layer)",
+            self.save,
         )
         self.table = widgets.HTML(
             layout=widgets.Layout(flex="1.3 1 600px", min_width="420px", overflow="auto")
@@ -314,7 +326,24 @@ class TerritoryEditor:
         )
         self.widget = widgets.VBox([self.status, edit_row, design_row, body])
         self.widget.add_class("terrkit-editor")
-        self._say(f"{st.n:,} units in {st.k} territories. Click units or draw a box to select them.")
+        self._say(f"{self._units_text()} in {st.k} territories. Click units or draw a box to select them.")
+
+    def _units_text(self) -> str:
+        """Number of units, per level on a mixed layer: 5,840 units (3,065 counties, 2,775 ZIP cells)."""
+        text = f"{self.state.n:,} units"
+        if "level" in self.units.columns:
+            counts = self.units["level"].value_counts()
+            parts = [
+                f"{int(counts[level]):,} {word}"
+                for level, word in (
+                    ("county", "counties"),
+                    ("zip", "ZIP cells"),
+                    ("account", "named accounts"),
+                )
+                if counts.get(level, 0)
+            ]
+            text += f" ({', '.join(parts)})"
+        return text
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -558,9 +587,14 @@ class TerritoryEditor:
                 f"{worst:.0%}, above the ±{self.state.tolerance:.0%} tolerance</div>"
             )
 
+    def assignment_frame(self) -> pd.DataFrame:
+        """The plan on screen as :meth:`save` writes it (:func:`terrkit.interactive.assignment_frame`)."""
+        return assignment_frame(self.state, self.units, self.id_col)
+
     def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the plan (unit id, territory, is_center) as CSV, atomically; returns the path."""
+        """Write the plan (unit id, territory, is_center; on a mixed unit layer also level and parent_id)
+        as CSV, atomically; returns the path."""
         target = Path(path or self.path.value).expanduser()
-        write_csv(self.state.to_assignment_frame(self.id_col), target)
+        write_csv(self.assignment_frame(), target)
         self._say(f"saved {self.state.n:,} units to {html.escape(str(target))}")
         return target

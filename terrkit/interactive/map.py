@@ -6,15 +6,21 @@ What is drawn
 - Units as polygons (counties) or as points (ZIP codes), filled with their territory's colour. Each SVG
   path gets the CSS classes ``terrkit-unit``, ``terrkit-t-<territory>`` and ``terrkit-u-<unit id>``
   (``terrkit-locked`` when locked), so pages and tests can find them.
+- On a mixed unit layer (units with ``level`` and ``parent_id``, see :mod:`terrkit.units`): counties and
+  the ZIP cells of split counties as polygons, named-account units as small circles with a dark ring, in
+  a pane above the polygons so that they stay clickable; the borders of the split counties as dark lines
+  over their cells (a layer that does not catch clicks). Paths also get ``terrkit-level-<level>``.
 - The selection as a thick black outline (a layer that does not catch clicks).
 - Rep home bases as red circles (class ``terrkit-rep``).
-- An info box (top right) that shows the unit under the mouse: name, territory and measures.
+- An info box (top right) that shows the unit under the mouse: name, level and parent (on a mixed
+  layer), territory and measures.
 - A legend (:attr:`TerritoryMap.legend`, an HTML widget to place under the map).
 
 No tile layer unless ``basemap`` is given: the map works offline.
 
-Selecting: a click on a unit toggles it; a rectangle or polygon drawn with the draw tools (top left) adds
-the units whose representative point lies inside it.
+Selecting: a click on a unit (county, ZIP cell or named account) toggles it; a rectangle or polygon drawn
+with the draw tools (top left) adds the units whose representative point (the point itself for named
+accounts) lies inside it.
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ from terrkit.interactive.state import EditorState
 
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
+#: Map panes (z-order above the polygons' overlay pane, 400): borders and reps do not hide units.
+BORDER_PANE = "terrkit-borders"
+REP_PANE = "terrkit-reps"
+ACCOUNT_PANE = "terrkit-accounts"
+SELECTION_PANE = "terrkit-selection"
+PANES = {
+    BORDER_PANE: {"zIndex": 410, "pointerEvents": "none"},
+    REP_PANE: {"zIndex": 420},
+    ACCOUNT_PANE: {"zIndex": 430},
+    SELECTION_PANE: {"zIndex": 440, "pointerEvents": "none"},
+}
+#: How each level of a mixed unit layer is called in the info box.
+LEVEL_NAMES = {"county": "county", "zip": "ZIP cell", "account": "named account"}
+
 
 def css_name(value: str) -> str:
     """A CSS-class-safe version of an id or territory name (other characters become ``_``)."""
@@ -44,6 +64,12 @@ def css_name(value: str) -> str:
 
 def _round_coords(geometry: np.ndarray, decimals: int) -> np.ndarray:
     return shapely.transform(geometry, lambda xy: np.round(xy, decimals))
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """Values as str, "" where missing."""
+    out = values.astype(object).to_numpy()
+    return np.array(["" if pd.isna(v) else str(v) for v in out], dtype=object)
 
 
 class TerritoryMap:
@@ -60,6 +86,8 @@ class TerritoryMap:
         Fill colour per territory.
     id_col, name_col : str
         Columns of the unit id and name.
+    level_col, parent_col, county_col, county_name_col : str
+        Columns of a mixed unit layer (level, parent unit, county id and name); used when present.
     reps : DataFrame, optional
         ``rep_id``, ``name``, ``lat``, ``lon`` and optionally ``territory``.
     basemap : ipyleaflet TileLayer or basemap spec, optional
@@ -80,6 +108,10 @@ class TerritoryMap:
         *,
         id_col: str = "unit_id",
         name_col: str | None = "name",
+        level_col: str = "level",
+        parent_col: str = "parent_id",
+        county_col: str = "county_id",
+        county_name_col: str = "county_name",
         reps: pd.DataFrame | None = None,
         basemap: Any = None,
         height: str = "620px",
@@ -99,12 +131,32 @@ class TerritoryMap:
         self._ids = ids
         self._names = units[name_col].astype(str).to_numpy() if name_col and name_col in units else ids.copy()
         geoms = units.geometry.to_numpy()
-        self.points = bool((shapely.get_type_id(geoms) == 0).all())
+        self._is_point = shapely.get_type_id(geoms) == 0
+        self.points = bool(self._is_point.all())
+        self.mixed = level_col in units.columns and parent_col in units.columns
+        n = len(units)
+        self._levels = (
+            units[level_col].astype(str).to_numpy(object) if self.mixed else np.full(n, "", dtype=object)
+        )
+        self._parents = _texts(units[parent_col]) if self.mixed else np.full(n, "", dtype=object)
+        self._counties = (
+            _texts(units[county_col]) if self.mixed and county_col in units else np.full(n, "", dtype=object)
+        )
+        self._county_names = (
+            _texts(units[county_name_col])
+            if self.mixed and county_name_col in units
+            else np.full(n, "", dtype=object)
+        )
         rounded = _round_coords(geoms, decimals)
         self._geometry = [json.loads(g) for g in shapely.to_geojson(rounded)]
-        rep = geoms if self.points else shapely.point_on_surface(geoms)
+        rep = shapely.point_on_surface(geoms)
         self._x, self._y = shapely.get_x(rep), shapely.get_y(rep)
-        self._classes = [f"terrkit-unit terrkit-u-{css_name(u)}" for u in ids]
+        level_cls = [f" terrkit-level-{css_name(v)}" if v else "" for v in self._levels]
+        self._classes = [
+            f"terrkit-unit terrkit-u-{css_name(u)}{c}" for u, c in zip(ids, level_cls, strict=True)
+        ]
+        # named accounts among polygons: circle markers in their own pane, above the polygons
+        self._marker_pane = not self.points and bool(self._is_point.any())
         self.selection = np.zeros(0, dtype=np.int64)
 
         minx, miny, maxx, maxy = shapely.total_bounds(geoms)
@@ -127,11 +179,13 @@ class TerritoryMap:
             zoom=zoom,
             zoom_snap=0.25,
             scroll_wheel_zoom=True,
+            panes=PANES,
             layout=widgets.Layout(height=height, width="100%"),
         )
         self.map.add_class("terrkit-map")
         self._territory_layers: list[ipyleaflet.GeoJSON] = []
         self._selection_layer = ipyleaflet.GeoJSON(data=self._collection([]), name="selection")
+        self._border_layer = self._make_border_layer(units, decimals)
         self._rep_layer = self._make_rep_layer(reps)
         self.info = widgets.HTML(value=self._info_default(), layout=widgets.Layout(width="230px"))
         self.info.add_class("terrkit-info")
@@ -167,6 +221,13 @@ class TerritoryMap:
         }
         if self.points:
             style.update({"color": "#333333", "weight": 0.5, "radius": 3.5})
+        elif self._is_point[i]:
+            # a named account among polygons: a small circle with a dark ring, above the polygons
+            style.update(
+                {"color": "#111111", "weight": 1.4, "radius": 5, "fillOpacity": 0.95, "pane": ACCOUNT_PANE}
+            )
+        elif self._levels[i] == "zip":
+            style["weight"] = 0.4
         if self.state.locked[i]:
             cls += " terrkit-locked"
             style.update({"color": "#111111", "weight": 1.6, "dashArray": "3 2"})
@@ -189,6 +250,35 @@ class TerritoryMap:
         members = self.state.members(t)
         return self._collection([self._feature(int(i), self._style(int(i), name)) for i in members])
 
+    def _make_border_layer(self, units: gpd.GeoDataFrame, decimals: int) -> ipyleaflet.GeoJSON | None:
+        """Outlines of the counties split into ZIP cells (the union of each county's cells), drawn over
+        the cells; None when no county is split."""
+        cells = np.flatnonzero((self._levels == "zip") & ~self._is_point)
+        if not len(cells):
+            return None
+        county = np.where(self._counties[cells] != "", self._counties[cells], self._parents[cells])
+        geoms = units.geometry.to_numpy()[cells]
+        feats = []
+        style = {
+            "color": "#222222",
+            "weight": 1.3,
+            "opacity": 0.85,
+            "fill": False,
+            "interactive": False,
+            "pane": BORDER_PANE,
+            "className": "terrkit-county-border",
+        }
+        for cid in pd.unique(county):
+            outline = shapely.boundary(shapely.coverage_union_all(geoms[county == cid]))
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {"county_id": str(cid), "style": style},
+                    "geometry": json.loads(shapely.to_geojson(_round_coords(outline, decimals))),
+                }
+            )
+        return ipyleaflet.GeoJSON(data=self._collection(feats), name="split county borders")
+
     def _make_rep_layer(self, reps: pd.DataFrame | None) -> ipyleaflet.GeoJSON | None:
         if reps is None or not len(reps):
             return None
@@ -198,7 +288,7 @@ class TerritoryMap:
                 "rep_id": str(r.rep_id),
                 "name": str(getattr(r, "name", r.rep_id)),
                 "territory": str(getattr(r, "territory", "")),
-                "style": {"className": f"terrkit-rep terrkit-rep-{css_name(r.rep_id)}"},
+                "style": {"className": f"terrkit-rep terrkit-rep-{css_name(r.rep_id)}", "pane": REP_PANE},
             }
             feats.append(
                 {
@@ -216,6 +306,7 @@ class TerritoryMap:
                 "weight": 1.2,
                 "fillColor": "#d62728",
                 "fillOpacity": 1.0,
+                "pane": REP_PANE,
             },
             hover_style={"radius": 7},
         )
@@ -229,19 +320,27 @@ class TerritoryMap:
         self.state = state
         self.colors = dict(colors)
         layers = []
+        if self.points:
+            point_style: dict[str, Any] = {"radius": 3.5}
+        elif self._marker_pane:
+            point_style = {"radius": 5, "pane": ACCOUNT_PANE}
+        else:
+            point_style = {}
         for t, name in enumerate(state.territories):
             layer = ipyleaflet.GeoJSON(
                 data=self._territory_data(t),
                 name=f"territory {name}",
                 hover_style={"weight": 2.5, "color": "#000000", "fillOpacity": 0.95},
-                point_style={"radius": 3.5} if self.points else {},
+                point_style=point_style,
             )
             layer.on_click(self._on_click)
             layer.on_hover(self._on_hover)
             layers.append(layer)
         keep = tuple(x for x in self.map.layers if getattr(x, "base", False))
         self._territory_layers = layers
-        extra = (self._selection_layer,) + ((self._rep_layer,) if self._rep_layer is not None else ())
+        extra = tuple(
+            x for x in (self._border_layer, self._selection_layer, self._rep_layer) if x is not None
+        )
         self.map.layers = keep + tuple(layers) + extra
         self.selection = np.zeros(0, dtype=np.int64)
         self._draw_selection()
@@ -272,6 +371,16 @@ class TerritoryMap:
             '<span style="border:1.5px dashed #111;padding:0 5px"></span> locked &nbsp; '
             '<span style="border:2.5px solid #000;padding:0 5px"></span> selected'
         )
+        if self._border_layer is not None:
+            marks += (
+                ' &nbsp; <span style="border-bottom:2px solid #222;padding:0 6px;vertical-align:3px"></span>'
+                " border of a county split into ZIP cells"
+            )
+        if self._marker_pane:
+            marks += (
+                ' &nbsp; <span style="display:inline-block;width:8px;height:8px;border-radius:50%;'
+                'border:1.5px solid #111;vertical-align:-1px"></span> named account'
+            )
         return (
             f'<div class="terrkit-legend-box" style="font-size:10.5px;line-height:1.3;padding:2px 0">'
             f"<div>{marks}</div>"
@@ -315,8 +424,16 @@ class TerritoryMap:
         }
         if self.points:
             style.update({"fill": True, "fillOpacity": 0, "radius": 6})
-        feats = [self._feature(int(i), style) for i in self.selection]
-        self._selection_layer.point_style = {"radius": 6} if self.points else {}
+        elif self._marker_pane:
+            style["pane"] = SELECTION_PANE
+        point = {**style, "fill": True, "fillOpacity": 0, "radius": 8}
+        feats = [self._feature(int(i), point if self._is_point[i] else style) for i in self.selection]
+        if self.points:
+            self._selection_layer.point_style = {"radius": 6}
+        elif self._marker_pane:
+            self._selection_layer.point_style = {"radius": 8, "pane": SELECTION_PANE}
+        else:
+            self._selection_layer.point_style = {}
         self._selection_layer.data = self._collection(feats)
 
     # ------------------------------------------------------------------------------------------------
@@ -368,8 +485,23 @@ class TerritoryMap:
             "or draw a box / polygon (tools on the left).</div>"
         )
 
+    def level_text(self, i: int) -> str:
+        """Level and parent of unit ``i`` in words ("ZIP cell of county 48201"); "" off a mixed layer."""
+        if not self.mixed:
+            return ""
+        level = str(self._levels[i])
+        text = LEVEL_NAMES.get(level, level)
+        parent, county, county_name = self._parents[i], self._counties[i], self._county_names[i]
+        named = f"{county_name} ({county})" if county_name and county else f"county {county or parent}"
+        if level == "zip" and parent:
+            text += f" of {named}"
+        elif level == "account" and parent:
+            text += f" from {named}" if parent == county else f" from ZIP cell {parent} in {named}"
+        return text
+
     def unit_info(self, i: int) -> str:
-        """HTML of the info box for unit index ``i``: name, id, territory, measures, lock."""
+        """HTML of the info box for unit index ``i``: name, id, level and parent, territory, measures,
+        lock."""
         st = self.state
         t = st.territories[int(st.codes[i])]
         rows = "".join(
@@ -378,8 +510,10 @@ class TerritoryMap:
             for j, m in enumerate(st.measure_names)
         )
         lock = " · locked" if st.locked[i] else ""
+        level = self.level_text(i)
+        level = f"{html.escape(level)}<br>" if level else ""
         return (
             f'<div class="terrkit-info-box" style="{self._BOX}"><b>{html.escape(self._names[i])}</b> '
-            f"({html.escape(self._ids[i])})<br>territory <b>{html.escape(t)}</b>{lock}"
+            f"({html.escape(self._ids[i])})<br>{level}territory <b>{html.escape(t)}</b>{lock}"
             f"<table>{rows}</table></div>"
         )
