@@ -312,3 +312,75 @@ def connect_anchor_pieces(
                 labels[v] = t
                 v = int(pred[v])
     return labels
+
+
+def fill_gaps(
+    labels: np.ndarray,
+    adjacency: sp.spmatrix | None,
+    cost: np.ndarray | None = None,
+    xy: np.ndarray | None = None,
+    where: np.ndarray | None = None,
+) -> np.ndarray:
+    """Give every unit labelled -1 a territory, growing the labelled units outwards ring by ring.
+
+    A unit of the gap joins, among its labelled neighbours' territories, the one it costs least to
+    serve from; a whole ring is labelled at once, so the result does not depend on the unit order.
+    Units no labelled unit reaches (islands, or all neighbours forbidden) take their cheapest
+    territory. Equal costs (units without accounts cost nothing anywhere) are broken by the planar
+    distance to the territory, so that a gap splits between the territories around it.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(n,)`` territory per unit, -1 for the units to fill (not modified).
+    adjacency : scipy.sparse matrix or None
+        ``(n, n)`` unit adjacency; None fills by cost and distance only.
+    cost : numpy.ndarray, optional
+        ``(n, k)`` cost of serving each unit from each territory, ``inf`` where forbidden; zero when
+        not given.
+    xy : numpy.ndarray, optional
+        ``(n, 2)`` planar coordinates for the distance tie-break.
+    where : numpy.ndarray, optional
+        ``(k, 2)`` planar position of each territory; default the mean position of its labelled units.
+
+    Returns
+    -------
+    numpy.ndarray
+        The labels with every gap filled.
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    gap = np.flatnonzero(labels < 0)
+    if not len(gap):
+        return labels
+    k = int(max(labels.max() + 1, 0 if cost is None else cost.shape[1]))
+    cost = np.zeros((len(labels), k)) if cost is None else np.asarray(cost, dtype=float).copy()
+    if xy is not None:
+        xy = np.asarray(xy, dtype=float)
+        if where is None:
+            held = labels >= 0
+            counts = np.bincount(labels[held], minlength=k).astype(float)
+            sums = [np.bincount(labels[held], weights=xy[held, d], minlength=k) for d in (0, 1)]
+            where = np.column_stack(sums) / np.maximum(counts, 1.0)[:, None]
+        distance = np.linalg.norm(xy[gap, None, :] - np.asarray(where)[None, :, :], axis=2)
+        finite = np.isfinite(cost[gap])
+        scale = np.abs(cost[gap][finite]).max(initial=0.0)
+        # far below any real cost difference: only breaks ties
+        cost[gap] += np.where(finite, 1e-9 * (1.0 + scale) * distance / max(distance.max(), 1e-12), 0.0)
+    if adjacency is not None:
+        adjacency = sp.csr_matrix(adjacency)
+        frontier = gap
+        while len(frontier):
+            reached = []
+            for i in frontier:
+                around = labels[adjacency.indices[adjacency.indptr[i] : adjacency.indptr[i + 1]]]
+                around = np.unique(around[around >= 0])
+                if len(around) and np.isfinite(cost[i, around]).any():
+                    reached.append((i, around[np.argmin(cost[i, around])]))
+            if not reached:
+                break
+            for i, t in reached:
+                labels[i] = t
+            frontier = frontier[labels[frontier] < 0]
+    left = np.flatnonzero(labels < 0)
+    labels[left] = np.argmin(cost[left], axis=1)
+    return labels

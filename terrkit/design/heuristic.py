@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from terrkit.design.contiguity import connect_anchor_pieces, count_fragments, repair_fragments
+from terrkit.design.contiguity import connect_anchor_pieces, count_fragments, fill_gaps, repair_fragments
 from terrkit.design.heur_forced import (
     fit_every_band,
     fixing_applies,
@@ -320,18 +320,29 @@ def _lower_bound(data, allowed, cur, deadline) -> float | None:
     return float(res.objective)
 
 
-def _current_labels(data, allowed, locks, cur) -> np.ndarray:
-    """Today's alignment as a starting plan: locks applied, units without a territory (or whose territory
-    they may not join) sent to their cheapest allowed territory."""
+def _current_labels(data, allowed, locks, cur, xy=None) -> np.ndarray:
+    """Today's alignment as a starting plan, with locks applied.
+
+    Units without a territory (or whose territory they may not join) fill from the borders of the
+    assigned units (:func:`~terrkit.design.contiguity.fill_gaps`): by cost alone, a gap of thousands of
+    empty counties (they cost nothing anywhere) would all go to the first territory.
+    """
     labels = np.asarray(cur, dtype=np.int64).copy()
     labels = np.where(locks >= 0, locks, labels)
     rows = np.arange(data.n)
     bad = (labels < 0) | ~allowed[rows, np.clip(labels, 0, None)]
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        C = _full_costs(data, np.asarray(data.fixed_centers, dtype=np.int64), allowed[idx], None, 0.0, idx)
-        labels[idx] = np.argmin(C, axis=1)
-    return labels
+    if not bad.any():
+        return labels
+    idx = np.flatnonzero(bad)
+    cost = np.full((data.n, data.k), np.inf)
+    cost[idx] = _full_costs(
+        data, np.asarray(data.fixed_centers, dtype=np.int64), allowed[idx], None, 0.0, idx
+    )
+    labels[idx] = -1
+    where = None
+    if xy is not None and data.centers_are_units:
+        where = xy[np.asarray(data.fixed_centers, dtype=np.int64)]
+    return fill_gaps(labels, data.adjacency, cost, xy, where)
 
 
 def _single_start(
@@ -349,7 +360,7 @@ def _single_start(
     start = time.perf_counter()
     if from_current:
         centers = np.asarray(data.fixed_centers, dtype=np.int64).copy()
-        labels = _current_labels(data, allowed, locks, cur)
+        labels = _current_labels(data, allowed, locks, cur, xy)
         if data.contiguous and data.adjacency is not None and data.q:
             anchors = [np.flatnonzero(locks == t) for t in range(k)]
             w = np.asarray(data.weight, dtype=float)
