@@ -28,7 +28,7 @@ Bounds = tuple[float, float, float, float]
 
 
 def _focus_bounds(frame: gpd.GeoDataFrame, focus: Iterable[str] | Bounds, id_col: str) -> np.ndarray:
-    """Bounds, in ``frame``'s projection, of a lon/lat box or of the units whose id or county is in ``focus``."""
+    """Bounds, in ``frame``'s projection, of a lon/lat box or of the units (or counties) in ``focus``."""
     items = list(focus)
     if len(items) == 4 and all(isinstance(v, (int, float, np.floating, np.integer)) for v in items):
         box = gpd.GeoSeries([shapely.box(*map(float, items))], crs="EPSG:4326").to_crs(frame.crs)
