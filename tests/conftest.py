@@ -51,11 +51,27 @@ notebooks:
 
 
 @pytest.fixture(scope="session")
-def generated_report(small_company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ``terrkit report --data DIR`` run of every notebook on the small generated company."""
+def imported_company_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small company as a Salesforce export would give it, through ``terrkit import``.
+
+    Such a folder has the gaps real CRM data has: counties without any account have no territory,
+    and the reps carry neither capacity nor quota.
+    """
+    from terrkit.crm.exports_sample import write_sample_exports
+    from terrkit.crm.importing import import_crm
+    from terrkit.datasets import generate_company
+
+    folder = tmp_path_factory.mktemp("salesforce")
+    exports = write_sample_exports(generate_company(2_000, seed=11, n_reps=12), "salesforce", folder / "export")
+    return import_crm(list(exports.values()), folder / "data", preset="salesforce").path
+
+
+@pytest.fixture(scope="session")
+def generated_report(imported_company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``terrkit report --data DIR`` run of every notebook on the imported Salesforce company."""
     from terrkit.report import run_report
 
     folder = tmp_path_factory.mktemp("report")
     config = folder / "fast.yaml"
     config.write_text(FAST_REPORT_CONFIG)
-    return run_report(config=config, data=small_company_dir, out=folder / "run")
+    return run_report(config=config, data=imported_company_dir, out=folder / "run")

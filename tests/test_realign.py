@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from terrkit.datasets.bundled import load_counties
 from terrkit.exceptions import ConfigError, InfeasibleError, TerrkitError
 from terrkit.geo import haversine_km
 from terrkit.realign import (
@@ -314,25 +315,34 @@ def test_an_inconsistent_plan_is_refused_before_writing(company, quick_plan, tmp
 
 
 @pytest.mark.slow
-def test_report_run_of_the_review_and_realignment_notebooks(small_company_dir, generated_report):
-    """``terrkit report --data DIR`` on a generated company: both notebooks run, their files reconcile."""
+def test_report_run_of_the_review_and_realignment_notebooks(imported_company_dir, generated_report):
+    """``terrkit report --data DIR`` on an imported company: both notebooks run, their files reconcile.
+
+    The current alignment of an import leaves every county without accounts unassigned: the review
+    lists those gaps and the proposal assigns every unit.
+    """
     run = generated_report
     for stem in ("50_performance_review", "60_realignment"):
         html = (run / f"{stem}.html").read_text()
         assert "<html" in html and "Traceback" not in html
-    accounts = pd.read_csv(small_company_dir / "accounts.csv", dtype=str)
+    accounts = pd.read_csv(imported_company_dir / "accounts.csv", dtype=str)
     plans = pd.read_csv(run / "territory_plans.csv")
     assert set(plans["focus"]) <= {"acquire", "grow", "protect"} and len(plans) > 0
     kpis = pd.read_csv(run / "review_territory_kpis.csv")
     assert kpis["accounts"].sum() == len(accounts)
     alignment = pd.read_csv(run / "alignment.csv", dtype=str)
-    current = pd.read_csv(small_company_dir / "current_alignment.csv", dtype=str)
-    # every unit of the mixed layer exactly once; every county either whole or split into its cells
+    current = pd.read_csv(imported_company_dir / "current_alignment.csv", dtype=str)
+    every_county = set(load_counties()["unit_id"])
+    assert set(current["unit_id"]) < every_county  # the import's gaps ...
+    issues = pd.read_csv(run / "review_coverage_issues.csv", dtype=str)
+    unassigned = set(issues.loc[issues["kind"] == "unit_unassigned", "unit_id"])
+    assert unassigned == every_county - set(current["unit_id"])  # ... are listed by the review ...
+    # ... and the proposal has every unit of the mixed layer exactly once, every county whole or in cells
     assert alignment["unit_id"].is_unique and alignment["territory_id"].notna().all()
     assert set(alignment["level"]) <= {"county", "zip", "account"}
     counties = set(alignment.loc[alignment["level"] == "county", "unit_id"])
     split = set(alignment.loc[alignment["level"] == "zip", "parent_id"])
-    assert counties.isdisjoint(split) and counties | split == set(current["unit_id"])
+    assert counties.isdisjoint(split) and counties | split == every_county
     asg = pd.read_csv(run / "account_assignments.csv", dtype=str)
     changes = pd.read_csv(run / "changes.csv", dtype={"account_id": str})
     assert set(asg["account_id"]) == set(accounts["account_id"])
