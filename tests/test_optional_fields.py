@@ -178,3 +178,11 @@ def test_unowned_accounts_take_their_new_territorys_rep():
     assert out.loc["c", "new_rep_id"] == "R1"  # an exception kept by its owner
     changes = change_list(out.reset_index(), pd.Series({"a": 5.0, "b": 7.0, "c": 1.0}))
     assert list(changes["account_id"]) == ["b", "a"] and changes["revenue"].sum() == 12.0
+
+
+def test_reps_and_accounts_without_names(company_copy):
+    _edit(company_copy, "reps.csv", lambda f: f.drop(columns=["name"]))
+    _edit(company_copy, "accounts.csv", lambda f: f.drop(columns=["name"]))
+    data = _load_quietly(company_copy)
+    assert (data.reps["name"] == data.reps["rep_id"]).all()
+    assert data.accounts["name"].isna().all()

@@ -238,11 +238,12 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
 
 
 def add_missing_firmographics(accounts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Add the optional firmographic columns a file leaves out, empty; return their names."""
-    missing = [c for c in FIRMOGRAPHICS if c not in accounts.columns]
+    """Add the optional columns a file leaves out, empty; return the names of the missing firmographics."""
+    out = accounts if "name" in accounts.columns else accounts.assign(name=None)
+    missing = [c for c in FIRMOGRAPHICS if c not in out.columns]
     if not missing:
-        return accounts, []
-    out = accounts.copy()
+        return out, []
+    out = out.copy()
     for column in missing:
         out[column] = np.nan if column == "employees" else None
     return out, missing
@@ -274,6 +275,7 @@ def complete_reps(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Fill the optional rep fields with their stated defaults; return the reps and one note per default.
 
+    - **Name**: the rep id.
     - **Home base**: a rep without ``home_lat``/``home_lon`` is placed at the point of ``home_zip``.
     - **Capacity**: :data:`~terrkit.io.schema.DEFAULT_CAPACITY_HOURS` selling hours a year.
     - **Quota**: the sales of the rep's own accounts over the last four quarters of data (a flat
@@ -284,6 +286,8 @@ def complete_reps(
     for column in ("home_lat", "home_lon", "capacity_hours", "quota"):
         if column not in out.columns:
             out[column] = np.nan
+    # a rep without a name is shown by its id
+    out["name"] = out["name"].fillna(out["rep_id"]) if "name" in out.columns else out["rep_id"]
     lat_blank, lon_blank = out["home_lat"].isna(), out["home_lon"].isna()
     fail_rows(
         out, REPS.file, "home_lat", lat_blank & ~lon_blank, "is empty while home_lon is given; give both"
