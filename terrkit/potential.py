@@ -276,7 +276,7 @@ def peer_potential(
     n_short, n_fell = int((allowed > 0).sum()), int(lacking.sum())
     if n_short:
         warnings.warn(
-            f"peer potential: {n_short} of {len(out)} accounts lack an industry or employee count: "
+            f"peer potential: {n_short:,} of {len(out):,} accounts lack an industry or employee count: "
             f"{int((allowed == 1).sum())} are compared within their industry only and "
             f"{int((allowed == 2).sum())} with all customers' sales",
             DataWarning,
@@ -284,7 +284,7 @@ def peer_potential(
         )
     if n_fell:
         warnings.warn(
-            f"peer potential: {n_fell} of {len(out)} accounts had fewer than {min_group} customers in "
+            f"peer potential: {n_fell:,} of {len(out):,} accounts had fewer than {min_group} customers in "
             f"their peer group and fell back to a broader one "
             f"({int((level[lacking] == 1).sum())} to industry, "
             f"{int((level[lacking] == 2).sum())} to all accounts)",

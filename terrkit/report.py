@@ -6,6 +6,13 @@ name only when every notebook has run and every HTML copy is written, so a folde
 renamed ``<run>.failed`` and keeps the executed notebooks, including the one that failed,
 for inspection.
 
+After the last notebook, the run's executive summary is written (:mod:`terrkit.summary`):
+``index.html`` opens with the recommendation, maps and decisions, and links every notebook's
+HTML and every deliverable; ``summary.pdf`` is the same page printed by headless Chromium
+(skipped, and said so in ``run.json`` and the progress lines, when there is no Chromium). The
+notebooks' HTML copies typeset formulas with a MathJax copied into ``assets/mathjax/`` (no
+network needed) and show terrkit's warnings as notes (:mod:`terrkit.notebook_html`).
+
 Configuration (YAML)::
 
     data: path/to/dataset        # optional; --data overrides it
@@ -37,6 +44,7 @@ import yaml
 
 from terrkit import __version__
 from terrkit.exceptions import ConfigError, ReportError
+from terrkit.notebook_html import copy_mathjax
 
 #: Parameters the runner sets itself; a configuration cannot set them.
 RUNNER_PARAMETERS = ("data_dir", "output_dir")
@@ -171,30 +179,81 @@ def kernel_environment() -> Iterator[None]:
 
 
 def export_html(notebook: Path, target: Path) -> None:
-    """Write a stakeholder copy of an executed notebook: outputs and narrative, no code."""
-    import nbformat
-    from nbconvert import HTMLExporter
+    """Write a stakeholder copy of an executed notebook: outputs and narrative, no code.
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
-    target.write_text(body, encoding="utf-8")
+    Formulas are typeset by the run's own MathJax copy next to ``target`` (see
+    :func:`terrkit.notebook_html.copy_mathjax`) and terrkit's warnings show as notes
+    (:func:`terrkit.notebook_html.warnings_to_notes`).
+    """
+    from terrkit.notebook_html import export_html as export
+
+    export(notebook, target)
 
 
 def _index_html(run_name: str, entries: list[dict[str, Any]], deliverables: list[str]) -> str:
+    """A plain list of the run's pages and files: the fallback when the summary cannot be built."""
+    from html import escape
+
     rows = "\n".join(
-        f'<tr><td><a href="{e["notebook"]}.html">{e["notebook"]}</a></td><td>{e["seconds"]:.1f} s</td></tr>'
+        f'<tr><td><a href="{escape(e["notebook"])}.html">{escape(e["notebook"])}</a></td>'
+        f"<td>{e['seconds']:.1f} s</td></tr>"
         for e in entries
     )
-    files = "\n".join(f'<li><a href="{name}">{name}</a></li>' for name in deliverables) or "<li>none</li>"
+    files = "\n".join(f'<li><a href="{escape(n)}">{escape(n)}</a></li>' for n in deliverables)
     return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>terrkit report {run_name}</title>
+<html><head><meta charset="utf-8"><title>terrkit report {escape(run_name)}</title>
 <style>body{{font-family:sans-serif;max-width:52em;margin:2em auto;color:#222}}
 td{{padding:.2em 1em .2em 0}}</style></head>
-<body><h1>terrkit report {run_name}</h1>
+<body><h1>terrkit report {escape(run_name)}</h1>
 <h2>Notebooks</h2><table>{rows}</table>
-<h2>Deliverables</h2><ul>{files}</ul>
+<h2>Deliverables</h2><ul>{files or "<li>none</li>"}</ul>
 <p>terrkit {__version__}</p></body></html>
 """
+
+
+def _new_files(folder: Path, before: set[str]) -> list[str]:
+    """Files of ``folder`` (paths with ``/``) that are not in ``before``."""
+    now = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    return sorted(now - before)
+
+
+def _summarise(
+    staging: Path,
+    final: Path,
+    entries: list[dict[str, Any]],
+    written: dict[str, list[str]],
+    data_dir: Path,
+    started_at: str,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Write the executive summary (``index.html``) and its PDF; return the summary's ``run.json`` entry.
+
+    A summary that cannot be built does not fail the run: ``index.html`` then lists the files, and the
+    entry and the progress line say why.
+    """
+    from terrkit.summary import build_summary, write_pdf
+
+    t0 = time.perf_counter()
+    try:
+        result = build_summary(
+            staging,
+            run_name=final.name,
+            notebooks=entries,
+            files_by_notebook=written,
+            data_dir=data_dir,
+            started=started_at,
+        )
+    except Exception as err:  # noqa: BLE001 - the notebooks' work must not be lost to a summary bug
+        deliverables = sorted(f for files in written.values() for f in files)
+        (staging / "index.html").write_text(_index_html(final.name, entries, deliverables), encoding="utf-8")
+        say(f"summary failed ({type(err).__name__}: {err}); index.html lists the files only")
+        return {"index": "index.html", "error": f"{type(err).__name__}: {err}"}
+    pdf = write_pdf(result)
+    if pdf.written:
+        say(f"summary: index.html and summary.pdf in {time.perf_counter() - t0:.1f} s")
+    else:
+        say(f"summary: index.html in {time.perf_counter() - t0:.1f} s; summary.pdf skipped: {pdf.reason}")
+    return result.manifest()
 
 
 def run_report(
@@ -260,6 +319,8 @@ def run_report(
     started = time.perf_counter()
     started_at = datetime.now().isoformat(timespec="seconds")
     entries: list[dict[str, Any]] = []
+    written: dict[str, list[str]] = {}
+    copy_mathjax(staging)  # the notebooks' HTML copies load MathJax from the run folder
     with kernel_environment():
         for number, notebook in enumerate(notebooks, start=1):
             say(f"[{number}/{len(notebooks)}] {notebook.stem} ...")
@@ -269,6 +330,7 @@ def run_report(
                 **parameters[notebook.stem],
             }
             executed = staging / notebook.name
+            before = {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()}
             t0 = time.perf_counter()
             try:
                 papermill.execute_notebook(
@@ -294,6 +356,7 @@ def run_report(
                     f"notebook {notebook.stem} could not run: {type(err).__name__}: {err}; "
                     f"the executed notebooks are kept in {failed}"
                 ) from None
+            written[notebook.stem] = [f for f in _new_files(staging, before) if f != notebook.name]
             export_html(executed, staging / f"{notebook.stem}.html")
             seconds = time.perf_counter() - t0
             entries.append({"notebook": notebook.stem, "seconds": round(seconds, 2)})
@@ -302,12 +365,8 @@ def run_report(
                 f"(elapsed {time.perf_counter() - started:.1f} s)"
             )
 
-    own = {f"{e['notebook']}{ext}" for e in entries for ext in (".ipynb", ".html")}
-    # files in sub-folders (the crm/ load files) are listed by their path in the run folder
-    deliverables = sorted(
-        p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file() and p.name not in own
-    )
-    (staging / "index.html").write_text(_index_html(final.name, entries, deliverables), encoding="utf-8")
+    deliverables = sorted(f for files in written.values() for f in files)
+    summary = _summarise(staging, final, entries, written, data_dir, started_at, say)
     manifest = {
         "terrkit_version": __version__,
         "python": platform.python_version(),
@@ -318,6 +377,8 @@ def run_report(
         "notebooks": entries,
         "parameters": parameters,
         "deliverables": deliverables,
+        "deliverables_by_notebook": written,
+        "summary": summary,
     }
     (staging / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if final.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from terrkit.exceptions import ConfigError, ReportError
+from terrkit.notebook_html import MATHJAX_DIR, copy_mathjax, export_html, warnings_to_notes
 from terrkit.report import discover_notebooks, load_config, resolve_parameters, run_report
 
 
@@ -82,9 +84,10 @@ def test_notebook_without_runner_parameters_is_refused(tiny_pipeline):
         resolve_parameters(load_config(None), discover_notebooks(tiny_pipeline))
 
 
-def test_complete_run_has_notebooks_html_and_deliverables(tiny_pipeline, tmp_path, sample_dir):
+def test_complete_run_has_notebooks_html_and_deliverables(tiny_pipeline, tmp_path, sample_dir, monkeypatch):
     lines: list[str] = []
     config = _config(tmp_path, "parameters:\n  scale: 3\n")
+    monkeypatch.setenv("TERRKIT_CHROMIUM", str(tmp_path / "no-chromium"))  # the PDF is skipped, and says so
     run = run_report(config, sample_dir, tmp_path / "run", notebooks_dir=tiny_pipeline, progress=lines.append)
     names = sorted(p.name for p in run.iterdir())
     assert names == [
@@ -92,6 +95,7 @@ def test_complete_run_has_notebooks_html_and_deliverables(tiny_pipeline, tmp_pat
         "00_first.ipynb",
         "10_second.html",
         "10_second.ipynb",
+        "assets",
         "first.csv",
         "index.html",
         "run.json",
@@ -100,6 +104,12 @@ def test_complete_run_has_notebooks_html_and_deliverables(tiny_pipeline, tmp_pat
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["parameters"]["00_first"] == {"scale": 3}
     assert manifest["deliverables"] == ["first.csv"]
+    assert manifest["deliverables_by_notebook"] == {"00_first": ["first.csv"], "10_second": []}
+    assert manifest["summary"]["pdf"] is None and "no Chromium" in manifest["summary"]["pdf_skipped"]
+    assert any("summary.pdf skipped: no Chromium" in line for line in lines)
+    index = (run / "index.html").read_text()
+    assert "no realignment recommendation" in index and '<a href="first.csv">first.csv</a>' in index
+    assert '<a href="00_first.html">00_first</a>' in index
     html = (run / "10_second.html").read_text()
     assert "second ok" in html and "print(" not in html, "stakeholder HTML hides the code"
     assert any("[1/2] 00_first" in line for line in lines) and any("done in" in line for line in lines)
@@ -122,3 +132,78 @@ def test_existing_run_folder_is_refused(tiny_pipeline, tmp_path, sample_dir):
     (tmp_path / "run" / "keep.txt").write_text("x")
     with pytest.raises(ConfigError, match="already exists"):
         run_report(None, sample_dir, tmp_path / "run", notebooks_dir=tiny_pipeline)
+
+
+# ------------------------------------------------------------------ the stakeholder HTML of a notebook
+
+
+def _executed(outputs: list) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("The objective: $$\\min \\sum_i w_i d_i$$"),
+        nbformat.v4.new_code_cell("work()", outputs=outputs),
+    ]
+    return nb
+
+
+def test_terrkit_warnings_become_notes_and_other_stderr_stays():
+    stderr = (
+        "DataWarning: peer potential: 77 of 20,000 accounts fell back to a broader group\n"
+        "DataWarning: 3 accounts have no ZIP code\n"
+        "/lib/x.py:12: UserWarning: something else\n  warnings.warn(...)\n"
+        "CrmLoadWarning: 12,000 associations exceed the publish cap\n"
+    )
+    nb = _executed(
+        [
+            nbformat.v4.new_output("stream", name="stdout", text="DataWarning: printed on purpose\n"),
+            nbformat.v4.new_output("stream", name="stderr", text=stderr),
+        ]
+    )
+    assert warnings_to_notes(nb) == 3
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data", "stream", "display_data"]
+    assert outputs[0].text == "DataWarning: printed on purpose\n", "stdout is untouched"
+    first = outputs[1].data["text/html"]
+    assert "Note on the data" in first and "77 of 20,000 accounts" in first and "no ZIP code" in first
+    assert outputs[2].name == "stderr"
+    assert outputs[2].text == "/lib/x.py:12: UserWarning: something else\n  warnings.warn(...)\n"
+    assert "CrmLoadWarning" in outputs[3].data["text/html"]
+
+
+def test_exported_html_has_notes_local_mathjax_and_no_code(tmp_path):
+    stderr = nbformat.v4.new_output("stream", name="stderr", text="DataWarning: credits netted\n")
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(_executed([stderr]), path)
+    before = path.read_text()
+    url = copy_mathjax(tmp_path)
+    export_html(path, tmp_path / "nb.html", mathjax_url=url)
+    html = (tmp_path / "nb.html").read_text()
+    assert (
+        f'src="{MATHJAX_DIR}/MathJax.js?config=' in html
+        and "cdnjs.cloudflare.com/ajax/libs/mathjax" not in html
+    )
+    assert "terrkit-note" in html and "credits netted" in html
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
+    assert "work()" not in html
+    assert path.read_text() == before, "the executed notebook keeps its warnings for JupyterLab"
+    folder = tmp_path / MATHJAX_DIR
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert (folder / "MathJax.js").exists() and (folder / "config" / "terrkit.js").exists()
+    assert (folder / "jax" / "output" / "HTML-CSS" / "fonts" / "STIX-Web").is_dir()
+    assert sum(p.stat().st_size for p in files) < 4_000_000, "only the parts of MathJax that are needed"
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.mark.slow
+def test_real_run_pages_show_numbers_for_people(generated_report):
+    """No ``1.45997e+07`` and no ``23249830.000000`` in what stakeholders read (notebook 70 is not ours)."""
+    for stem in ("00_data_overview", "10_segmentation", "20_potential", "30_workload_sizing",
+                 "40_territory_design", "50_performance_review"):  # fmt: skip
+        text = _visible_text((generated_report / f"{stem}.html").read_text(encoding="utf-8"))
+        raw = re.findall(r"\b\d+\.\d+e[+-]\d+\b|\b\d{4,}\.\d{5,}\b", text)
+        assert not raw, f"{stem} shows raw floats: {raw[:5]}"
+        assert "DataWarning:" not in text or "Note on the data" in text

@@ -223,15 +223,11 @@ def requirement_violations(data: DesignData, labels: np.ndarray, names: list) ->
         over = np.flatnonzero(sums[:, j] > data.upper[:, j] + slack)
         under = np.flatnonzero(sums[:, j] < data.lower[:, j] - slack)
         for t in over[:3]:
-            bound = data.upper[t, j]
-            out.append(
-                f"territory {names[t]} has {measure} {sums[t, j]:,.6g} above its upper bound {bound:,.6g}"
-            )
+            total, bound = _amount(sums[t, j]), _amount(data.upper[t, j])
+            out.append(f"territory {names[t]} has {measure} {total} above its upper bound {bound}")
         for t in under[:3]:
-            bound = data.lower[t, j]
-            out.append(
-                f"territory {names[t]} has {measure} {sums[t, j]:,.6g} below its lower bound {bound:,.6g}"
-            )
+            total, bound = _amount(sums[t, j]), _amount(data.lower[t, j])
+            out.append(f"territory {names[t]} has {measure} {total} below its lower bound {bound}")
         if len(over) + len(under) > 6:
             out.append(f"{len(over) + len(under)} territories in all are outside their {measure} bounds")
     if data.contiguous and data.adjacency is not None:

@@ -43,10 +43,10 @@ def pick_unit() -> tuple[str, str, float, int, int]:
     territory, its accounts, and the expected numbers of county shapes and territories."""
     import shapely
 
-    from terrkit.interactive import editor_inputs
+    from terrkit.interactive.inputs import layer_editor_inputs
     from terrkit.io import load_dataset
 
-    inputs = editor_inputs(load_dataset())
+    inputs, _layer = layer_editor_inputs(load_dataset())  # notebook 70 opens the mixed unit layer
     units = inputs.units
     geom = units.geometry.to_numpy()
     box_centre = shapely.centroid(shapely.envelope(geom))

@@ -1,0 +1,194 @@
+"""What each file of a report run is for, and who loads it: one line per file for the summary's links.
+
+The descriptions are keyed by the file's path in the run folder (``crm/owner_changes.csv``). A file that
+is not listed here (a new notebook's output, a file of your own notebook) is still linked, with a neutral
+description, so that nothing a run writes is hidden from its readers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A deliverable's purpose and its audience.
+
+    Attributes
+    ----------
+    what : str
+        What the file holds, in one line.
+    who : str
+        Who uses it and how (``send to the CRM admin``).
+    """
+
+    what: str
+    who: str
+
+
+#: Known deliverables by path in the run folder.
+FILES: dict[str, FileInfo] = {
+    # 60 realignment: the recommendation
+    "changes.csv": FileInfo(
+        "one row per account whose rep changes (old rep, new rep, revenue), largest first",
+        "send to the CRM admin; sales managers plan the hand-overs from it",
+    ),
+    "account_assignments.csv": FileInfo(
+        "every account with its old rep, new rep and proposed territory",
+        "the CRM admin loads the new owners; finance updates commission splits",
+    ),
+    "alignment.csv": FileInfo(
+        "every unit (county, ZIP cell, named account) with its proposed territory and rep",
+        "the CRM admin loads the territory rules (a county rule with its ZIP-cell and account exceptions)",
+    ),
+    "territory_summary.csv": FileInfo(
+        "one row per proposed territory: accounts, revenue, potential, workload, balance, travel",
+        "sales leadership and finance: quota setting for the new territories",
+    ),
+    "rep_movement.csv": FileInfo(
+        "accounts and revenue each rep gains and loses",
+        "sales managers: talk each rep through what changes for them",
+    ),
+    "realignment_sweep.csv": FileInfo(
+        "every plan of the trade-off front (one per balance tolerance) with its balance, travel and revenue "
+        "moved",
+        "sales operations: compare the options behind the recommendation",
+    ),
+    "recommendation.json": FileInfo(
+        "the recommended plan and its headline figures, machine-readable",
+        "dashboards and scripts that pick up the run's answer",
+    ),
+    "proposal_coverage_issues.csv": FileInfo(
+        "the coverage checks run on the proposal: territories in pieces, units or accounts without a "
+        "territory",
+        "sales operations: confirm each one before the CRM load",
+    ),
+    "units_layer.gpkg": FileInfo(
+        "the geometry of the units the alignment is made of (counties and ZIP cells)",
+        "GIS analysts: map the territories in QGIS or ArcGIS",
+    ),
+    # crm/ load files
+    "crm/README.md": FileInfo(
+        "how to load the crm/ files: load order, references, rules checked",
+        "read first by the CRM admin",
+    ),
+    "crm/Territory2.csv": FileInfo(
+        "the territories, for Salesforce Enterprise Territory Management (load 1st)",
+        "Salesforce admin: Data Loader insert into Territory2",
+    ),
+    "crm/UserTerritory2Association.csv": FileInfo(
+        "which rep works which territory, for Salesforce ETM (load 2nd)",
+        "Salesforce admin: Data Loader insert",
+    ),
+    "crm/ObjectTerritory2Association.csv": FileInfo(
+        "which account belongs to which territory, for Salesforce ETM (load 3rd)",
+        "Salesforce admin: Data Loader insert",
+    ),
+    "crm/Territory2ObjectExclusion.csv": FileInfo(
+        "accounts kept out of a territory's assignment rules (named-account exceptions), for Salesforce ETM",
+        "Salesforce admin: Data Loader insert",
+    ),
+    "crm/hubspot_company_owner_update.csv": FileInfo(
+        "Record ID and new Company owner of each company whose owner changes",
+        "HubSpot admin: import that updates existing companies",
+    ),
+    "crm/owner_changes.csv": FileInfo(
+        "each account whose owner changes, with old and new owner, territory and effective date",
+        "admins of any other CRM",
+    ),
+    # 50 performance review
+    "review_territory_kpis.csv": FileInfo(
+        "today's KPIs per territory: sales, attainment, potential, workload, flags",
+        "sales leadership: the quarterly territory review",
+    ),
+    "review_rep_kpis.csv": FileInfo(
+        "today's KPIs per rep: sales, quota attainment, workload against capacity",
+        "sales managers: rep one-to-ones and capacity planning",
+    ),
+    "review_balance.csv": FileInfo(
+        "balance indices of today's territories (spread, largest deviation, Gini) per measure",
+        "sales operations",
+    ),
+    "review_coverage_issues.csv": FileInfo(
+        "coverage problems today: units without a territory, territories in pieces, account exceptions",
+        "sales operations and the CRM admin: fix or confirm each one",
+    ),
+    "territory_plans.csv": FileInfo(
+        "per territory: where the whitespace is and which accounts to target",
+        "reps and their managers: account planning",
+    ),
+    # 40 territory design
+    "proposed_alignment.csv": FileInfo(
+        "a territory design from scratch (not anchored on today's reps), unit by unit",
+        "sales operations: a reference for a larger redesign",
+    ),
+    "design_summary.json": FileInfo(
+        "the optimizer's status, objective, bound and gap for that design",
+        "analysts: audit of the design run",
+    ),
+    # 30 workload
+    "accounts_scored.csv": FileInfo(
+        "every account with its segment, potential, workload and call plan",
+        "sales operations and marketing: load as account fields",
+    ),
+    "units_scored.gpkg": FileInfo(
+        "every county with its accounts, sales, potential, whitespace and workload",
+        "GIS analysts: potential and workload maps",
+    ),
+    "units_scored.csv": FileInfo(
+        "every unit with its accounts, sales, potential, whitespace and workload",
+        "analysts",
+    ),
+    # 20 potential
+    "accounts_potential.csv": FileInfo(
+        "every account's sales, estimated potential, whitespace and penetration",
+        "marketing and sales managers: prioritise prospects",
+    ),
+    "units_potential.csv": FileInfo(
+        "potential, sales and whitespace per county",
+        "analysts and marketing: where the market is",
+    ),
+    # 10 segmentation
+    "segments.csv": FileInfo(
+        "the segment of every account (ABC tier, RFM or firmographic cluster)",
+        "marketing and the CRM admin: load as an account field",
+    ),
+    # 00 data overview
+    "data_summary_by_state.csv": FileInfo(
+        "accounts and sales per state and year",
+        "finance and sales operations: a check against the books",
+    ),
+    # 70 editor
+    "edited_alignment.csv": FileInfo(
+        "the alignment as edited in the interactive editor notebook",
+        "sales operations",
+    ),
+    # the run itself
+    "run.json": FileInfo(
+        "the run's parameters, timings and file list",
+        "whoever repeats or audits the run",
+    ),
+    "summary.pdf": FileInfo(
+        "this page as a PDF",
+        "attach to an e-mail or print for the meeting",
+    ),
+}
+
+
+def describe(path: str) -> FileInfo:
+    """What a file of the run folder is for (a neutral line for files terrkit does not know).
+
+    Parameters
+    ----------
+    path : str
+        The file's path in the run folder, with ``/`` separators.
+
+    Returns
+    -------
+    FileInfo
+    """
+    known = FILES.get(path)
+    if known is not None:
+        return known
+    kind = path.rsplit(".", 1)[-1].upper() if "." in path else "file"
+    return FileInfo(f"a {kind} file written by the run", "see the notebook that wrote it")
