@@ -62,7 +62,9 @@ def imported_company_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from terrkit.datasets import generate_company
 
     folder = tmp_path_factory.mktemp("salesforce")
-    exports = write_sample_exports(generate_company(2_000, seed=11, n_reps=12), "salesforce", folder / "export")
+    exports = write_sample_exports(
+        generate_company(2_000, seed=11, n_reps=12), "salesforce", folder / "export"
+    )
     return import_crm(list(exports.values()), folder / "data", preset="salesforce").path
 
 

@@ -55,7 +55,9 @@ def test_peer_potential_without_employees_groups_by_industry(company_copy):
     data = _load_quietly(company_copy)
     accounts = data.accounts.assign(sales=annual_sales(data.accounts, data.sales).to_numpy())
     accounts.loc[accounts.index[:50], "employees"] = np.nan
-    with pytest.warns(DataWarning, match="50 of .* accounts lack an industry or employee count: 50 are compared"):
+    with pytest.warns(
+        DataWarning, match="50 of .* accounts lack an industry or employee count: 50 are compared"
+    ):
         result = peer_potential(accounts, quantile=0.8, min_group=5)
     first = accounts.iloc[0]
     peers = accounts[(accounts["industry"] == first["industry"]) & (accounts["sales"] > 0)]
@@ -142,7 +144,9 @@ def test_model_potential_needs_some_firmographics(company_copy):
     assert firmographics_present(data.accounts) == []
     with pytest.raises(ConfigError, match="use the peer method"):
         model_potential(data.accounts, current)
-    with_industry = data.accounts.assign(industry=np.where(np.arange(len(data.accounts)) % 2, "Retail", "Energy"))
+    with_industry = data.accounts.assign(
+        industry=np.where(np.arange(len(data.accounts)) % 2, "Retail", "Energy")
+    )
     assert firmographics_present(with_industry) == ["industry"]
     result = model_potential(with_industry, current, n_splits=2, max_iter=10)
     assert (result.accounts["potential"] >= current.to_numpy() - 1e-9).all()
@@ -161,7 +165,11 @@ def test_review_lists_accounts_in_gaps_and_without_owner():
     )
     issues = coverage_checks(alignment, accounts=accounts, contiguity=False)
     by_kind = issues.groupby("kind")["account_id"].apply(list).to_dict()
-    assert by_kind == {"account_exception": ["d"], "account_unassigned": ["c"], "account_without_owner": ["b"]}
+    assert by_kind == {
+        "account_exception": ["d"],
+        "account_unassigned": ["c"],
+        "account_without_owner": ["b"],
+    }
 
 
 def test_unowned_accounts_take_their_new_territorys_rep():

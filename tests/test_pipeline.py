@@ -1,4 +1,4 @@
-"""End to end: the real notebooks, run by the report runner on a Salesforce export taken in by ``terrkit import``."""
+"""End to end: the real notebooks, run by the report runner on a Salesforce export, imported."""
 
 from __future__ import annotations
 
