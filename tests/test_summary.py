@@ -399,3 +399,12 @@ def test_summary_of_a_real_run(generated_report):
     assert not any(p.startswith("assets/") for p in manifest["deliverables"])
     undescribed = [p for p in manifest["deliverables"] if p not in FILES]
     assert not undescribed, f"files the summary cannot describe: {undescribed}"
+
+
+def test_a_unit_without_a_territory_today_does_not_change_rep():
+    from terrkit.summary.maps import changes_rep
+
+    today = pd.Series(["T1", "T1", None, "T2"])
+    rep_today = pd.Series(["R1", "R1", None, None])  # T2 is vacant today
+    proposed = pd.Series(["R1", "R2", "R2", "R3"])
+    assert changes_rep(today, rep_today, proposed).tolist() == [False, True, False, True]

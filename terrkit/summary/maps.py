@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 
-from terrkit.geo import US_ALBERS
+from terrkit.geo import equal_area_of
 from terrkit.interactive.colors import territory_colors
 
 #: Width x height of each map in inches; drawn at :data:`DPI`.
@@ -103,14 +103,22 @@ def _draw(
     ax.set_axis_off()
 
 
-def _homes(reps: pd.DataFrame | None) -> gpd.GeoSeries | None:
+def _homes(reps: pd.DataFrame | None, crs: str) -> gpd.GeoSeries | None:
     if reps is None or not {"home_lat", "home_lon"} <= set(reps.columns):
         return None
     ok = reps[["home_lat", "home_lon"]].notna().all(axis=1)
     if not ok.any():
         return None
     points = gpd.points_from_xy(reps.loc[ok, "home_lon"], reps.loc[ok, "home_lat"])
-    return gpd.GeoSeries(points, crs="EPSG:4326").to_crs(US_ALBERS)
+    return gpd.GeoSeries(points, crs="EPSG:4326").to_crs(crs)
+
+
+def changes_rep(today: pd.Series, rep_today: pd.Series, rep_proposed: pd.Series) -> pd.Series:
+    """Whether each unit changes rep: it has a territory today and its rep differs in the proposal.
+
+    A unit without a territory today only gains one (no customer changes hands), so it does not count.
+    """
+    return today.notna() & (rep_today.fillna("") != rep_proposed.fillna(""))
 
 
 def before_after_maps(
@@ -146,15 +154,17 @@ def before_after_maps(
     proposal = alignment.assign(unit_id=alignment["unit_id"].astype(str)).drop_duplicates("unit_id")
     proposal = proposal.set_index("unit_id")
     frame = layer[["unit_id", "territory_id", "rep_id", "geometry"]].copy()
-    frame = frame.rename(columns={"territory_id": "today", "rep_id": "rep_today"}).to_crs(US_ALBERS)
+    planar = equal_area_of(layer.geometry)
+    frame = frame.rename(columns={"territory_id": "today", "rep_id": "rep_today"}).to_crs(planar)
     ids = frame["unit_id"].astype(str)
     frame["proposed"] = ids.map(proposal["territory_id"]).to_numpy()
     frame["rep_proposed"] = ids.map(proposal["rep_id"]).to_numpy()
-    moved = frame["rep_today"].fillna("") != frame["rep_proposed"].fillna("")
+    had_rep = frame["today"].notna()
+    moved = changes_rep(frame["today"], frame["rep_today"], frame["rep_proposed"])
     today_shapes = _dissolve(frame, "today")
     proposed_shapes = _dissolve(frame, "proposed")
     colors = _colors(today_shapes, proposed_shapes)
-    homes = _homes(reps)
+    homes = _homes(reps, planar)
     view = np.asarray(frame.total_bounds)
     gone = frame[moved.to_numpy()]
     moved_area = shapely.union_all(gone.geometry.buffer(2, quad_segs=1).to_numpy()) if len(gone) else None
@@ -175,6 +185,10 @@ def before_after_maps(
             n = int(moved.sum())
             label = f"changes rep ({n:,} unit{'s' if n != 1 else ''})"
             handles.append(Patch(facecolor="white", edgecolor=MOVED_COLOR, hatch="//////", label=label))
+            gained = int((~had_rep).sum())
+            if gained:
+                label = f"had no territory today: {gained:,} unit{'s' if gained != 1 else ''}, now assigned"
+                handles.append(Patch(facecolor="white", edgecolor="#bbbbbb", label=label))
         if homes is not None:
             handles.append(
                 Line2D([], [], marker="o", ls="", color="#d62728", markeredgecolor="white", label="rep home")
