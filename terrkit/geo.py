@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,8 +64,14 @@ def lonlat_bounds(geometry: gpd.GeoSeries) -> np.ndarray:
     return np.asarray(geo.total_bounds, dtype=float)
 
 
-def equal_area_of(geometry: gpd.GeoSeries) -> str:
-    """The equal-area projection (:func:`equal_area_crs`) suited to a GeoSeries' extent."""
+def equal_area_of(geometry: gpd.GeoSeries) -> Any:
+    """The equal-area projection suited to a GeoSeries: its own when it is already in one, else
+    :func:`equal_area_crs` of its extent."""
+    crs = geometry.crs
+    if crs is not None and not crs.is_geographic:
+        operation = crs.coordinate_operation
+        if operation is not None and "Equal Area" in operation.method_name:
+            return crs
     return equal_area_crs(lonlat_bounds(geometry))
 
 

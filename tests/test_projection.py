@@ -81,3 +81,10 @@ def test_a_design_on_non_us_units_is_contiguous_and_balanced():
         members = np.flatnonzero((labels == territory).to_numpy())
         sub = adjacency[members][:, members]
         assert connected_components(sub, directed=False)[0] == 1
+
+
+def test_units_already_in_an_equal_area_projection_stay_in_it():
+    grid = _grid(4.0, 50.0).to_crs("EPSG:3035")
+    assert equal_area_of(grid.geometry) == grid.crs
+    mercator = _grid(4.0, 50.0).to_crs("EPSG:3857")  # projected, but not equal-area
+    assert equal_area_of(mercator.geometry) == "EPSG:3035"
