@@ -144,8 +144,9 @@ def test_grid_realignment_caps_moved_share():
     assert w[moved].sum() <= 0.1 * w.sum() + 1e-9
     assert out.moved_share == pytest.approx(w[moved].sum() / w.sum())
     check_contiguous(out.labels, data.adjacency)
-    if out.balanced:
-        check_balance(out.labels, w, data.lower[:, 0], data.upper[:, 0], 4)
+    # the quadrants hold 25 units each, within a few % of the mean: a 10% move budget is ample for ±5%
+    assert out.balanced
+    check_balance(out.labels, w, data.lower[:, 0], data.upper[:, 0], 4)
 
 
 def test_grid_move_penalty_keeps_a_good_current_plan():
