@@ -208,14 +208,38 @@ def _amount(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
 
 
-def requirement_violations(data: DesignData, labels: np.ndarray, names: list) -> list[str]:
+def requirement_violations(
+    data: DesignData, labels: np.ndarray, names: list, centers: np.ndarray | None = None
+) -> list[str]:
     """Requirements an assignment breaks, each in business words (empty when it meets them all).
 
-    Checked independently of how the assignment was found: every balance and capacity bound of
-    every territory, contiguity when required, the moved-share cap, locks and forbidden pairs.
+    Checked independently of how the assignment was found: one territory per unit among the ``k``,
+    no empty territory, each center unit in its own territory (when ``centers`` are units), every
+    balance and capacity bound of every territory, contiguity when required, the moved-share cap,
+    locks and forbidden pairs.
     """
     labels = np.asarray(labels, dtype=int)
+    if len(labels) != data.n:
+        return [f"the assignment has {len(labels)} labels for {data.n} units"]
+    outside = np.flatnonzero((labels < 0) | (labels >= data.k))
+    if len(outside):
+        return [
+            f"unit {data.ids[outside[0]]} has no territory among the {data.k} (label {labels[outside[0]]})"
+        ]
     out: list[str] = []
+    empty = np.flatnonzero(np.bincount(labels, minlength=data.k) == 0)
+    if len(empty):
+        out.append(
+            f"{len(empty)} territor{'ies are' if len(empty) > 1 else 'y is'} empty, e.g. {names[empty[0]]}"
+        )
+    if centers is not None and data.centers_are_units:
+        centers = np.asarray(centers, dtype=int)
+        astray = np.flatnonzero(labels[centers] != np.arange(data.k))
+        if len(astray):
+            t = astray[0]
+            out.append(
+                f"the center of territory {names[t]}, unit {data.ids[centers[t]]}, lies in another territory"
+            )
     sums = np.zeros((data.k, data.q))
     np.add.at(sums, labels, data.measures)
     for j, measure in enumerate(data.measure_names):

@@ -318,7 +318,7 @@ def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, m
         balance_names=[b.column for b in problem.balances],
     )
     names = problem.territory_names
-    violations = requirement_violations(data, labels, list(names))
+    violations = requirement_violations(data, labels, list(names), centers)
     if violations:
         # never present a plan that breaks a requirement as feasible, let alone optimal
         result.status = "requirements_not_met"

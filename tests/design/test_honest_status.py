@@ -96,6 +96,24 @@ def test_violations_are_worded_per_requirement():
     ]
 
 
+def test_post_solve_checks_catch_bad_labels_empty_territories_and_stray_centers():
+    problem = _impossible_path()
+    data = problem.data
+    names = list(problem.territory_names)
+    assert requirement_violations(data, np.array([0, 1, 0]), names) == [
+        "the assignment has 3 labels for 5 units"
+    ]
+    (out_of_range,) = requirement_violations(data, np.array([0, 0, 1, 2, 1]), names)
+    assert out_of_range == f"unit {data.ids[3]} has no territory among the 2 (label 2)"
+    assert any(
+        v == f"1 territory is empty, e.g. {names[1]}"
+        for v in requirement_violations(data, np.zeros(5), names)
+    )
+    if data.centers_are_units:
+        stray = requirement_violations(data, np.array([0, 0, 1, 1, 1]), names, centers=np.array([0, 1]))
+        assert f"the center of territory {names[1]}, unit {data.ids[1]}, lies in another territory" in stray
+
+
 def test_cli_infeasible_design_is_one_line_and_writes_nothing(tmp_path):
     units = tmp_path / "units.csv"
     pd.DataFrame({"id": list("abcde"), "x": range(5), "y": [0] * 5, "load": [3, 1, 1, 1, 3]}).to_csv(
