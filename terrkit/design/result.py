@@ -82,6 +82,9 @@ class DesignResult:
         alignment was given.
     island_links : list of tuple
         Links added to the adjacency to connect islands.
+    bound_note : str
+        Set when the bound is not a separate proof but the objective itself: the method reached a
+        proven optimum that reports no bound of its own (CBC, or each unit at its nearest fixed center).
     """
 
     labels: pd.Series
@@ -101,6 +104,7 @@ class DesignResult:
     island_links: list[tuple] = field(default_factory=list)
     center_is_unit: bool = True
     violations: list[str] = field(default_factory=list)
+    bound_note: str = ""
 
     def matched_to(self, current: pd.Series, weight: pd.Series | None = None) -> DesignResult:
         """A copy whose territories carry the names of the current territories they overlap most.
@@ -187,6 +191,7 @@ class DesignResult:
             "objective": num(self.objective),
             "bound": num(self.bound),
             "gap": num(self.gap),
+            **({"bound_note": self.bound_note} if self.bound_note else {}),
             "seconds": round(float(self.seconds), 3),
             "method": self.method,
             "territories": territories,
@@ -353,8 +358,12 @@ def build_result(
         total = float(mm[has].sum())
         moved_share = float(mm[moved].sum()) / total if total > 0 else 0.0
         moved_units = int(moved.sum())
+    bound_note = ""
     if status == "optimal" and bound is None:
         bound = objective
+        bound_note = (
+            "the bound is the objective: the method proves its answer optimal but reports no bound of its own"
+        )
     return DesignResult(
         labels=pd.Series(labels, index=pd.Index(data.ids, name="unit_id"), name="territory"),
         centers=center_list,
@@ -372,6 +381,7 @@ def build_result(
         moved_units=moved_units,
         island_links=list(data.island_links),
         center_is_unit=center_ids is None,
+        bound_note=bound_note,
     )
 
 

@@ -198,8 +198,8 @@ def solve_status(prob: pulp.LpProblem, solver: pulp.LpSolver, gap: float | None 
             return SolveStatus("feasible", objective, bound)
         return SolveStatus("no_solution", None, bound)
     # CBC (command line): PuLP's sol_status is the only reliable signal
-    if sol == pulp.LpSolutionOptimal:
-        return SolveStatus("optimal" if not gap else "feasible", objective, objective if not gap else None)
+    if sol == pulp.LpSolutionOptimal:  # CBC reports no bound: the result says the bound is the objective
+        return SolveStatus("optimal" if not gap else "feasible", objective, None)
     if sol == pulp.LpSolutionIntegerFeasible:
         return SolveStatus("feasible", objective, None)
     if sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:

@@ -145,3 +145,22 @@ def test_an_existing_alignment_that_breaks_requirements_is_flagged():
     figures = evaluate_alignment(problem, labels, method="current alignment")
     assert figures.status == "requirements_not_met"
     assert figures.fragments == 2 and any("detached" in v for v in figures.violations)
+
+
+def test_a_bound_that_is_the_objective_says_so():
+    xy = np.column_stack([np.arange(6.0), np.zeros(6)])
+    nearest = TerritoryDesignProblem.from_arrays(list("abcdef"), 2, xy=xy, centers=["a", "f"]).solve(
+        method="exact"
+    )
+    assert nearest.status == "optimal" and nearest.bound == nearest.objective
+    assert "the bound is the objective" in nearest.summary_dict()["bound_note"]
+    proven = TerritoryDesignProblem.from_arrays(
+        list("abcdef"), 2, xy=xy, measures={"m": np.ones(6)}, balance={"m": 0.0}
+    ).solve(method="exact")
+    assert (
+        proven.status == "optimal" and proven.bound_note == "" and "bound_note" not in proven.summary_dict()
+    )
+    cbc = TerritoryDesignProblem.from_arrays(
+        list("abcdef"), 2, xy=xy, measures={"m": np.ones(6)}, balance={"m": 0.0}
+    ).solve(method="exact", solver="cbc")
+    assert cbc.status == "optimal" and cbc.bound == cbc.objective and cbc.bound_note
