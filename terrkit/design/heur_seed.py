@@ -47,7 +47,7 @@ def allowed_pairs(data) -> np.ndarray:
 def effective_locks(data) -> np.ndarray:
     """Locks, plus fixed center units locked to their territory (when centers are units)."""
     locked = np.asarray(data.locked, dtype=np.int64).copy()
-    if data.fixed_centers is not None and data.m == data.n:
+    if data.fixed_centers is not None and data.centers_are_units:
         fc = np.asarray(data.fixed_centers, dtype=np.int64)
         free = locked[fc] < 0
         locked[fc[free]] = np.arange(data.k)[free]

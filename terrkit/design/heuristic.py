@@ -175,7 +175,7 @@ def _pair_list(data, centers, allowed, L, locks, cur, pen, xy):
         i = np.r_[i, np.flatnonzero(has)]
         t = np.r_[t, cur[has]]
     pin = locks.copy()
-    if data.m == data.n:
+    if data.centers_are_units:
         pin[centers] = np.arange(k)
     keep = allowed[i, t] & ((pin[i] < 0) | (pin[i] == t))
     i, t = i[keep], t[keep]
@@ -238,7 +238,7 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
                 max_moved=data.max_moved if cur is not None else None,
             )
         pinned = locks.copy()
-        if data.m == data.n:
+        if data.centers_are_units:
             pinned[centers] = np.arange(k)
 
         def cost_fn(u, tt, centers=centers):
@@ -252,7 +252,7 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
         if res.x is None:
             if best is None:
                 labels = _round(i, t, -c, n)
-                if data.m == data.n:
+                if data.centers_are_units:
                     labels[centers] = np.arange(k)
                 best = (labels, centers.copy(), np.inf)
             break
@@ -391,7 +391,7 @@ def _single_start(
         anchors = []
         for t in range(k):
             a = np.flatnonzero(locks == t)
-            if data.m == data.n:
+            if data.centers_are_units:
                 a = np.r_[centers[t], a]
             anchors.append(a.astype(np.int64))
         w = np.asarray(data.weight, dtype=float)
@@ -402,7 +402,7 @@ def _single_start(
         labels, released = repair_fragments(data.adjacency, labels, k, anchors, cost_fn, forbidden=~allowed)
         if any(len(a) > 1 for a in anchors):  # locked units in several pieces: join them by paths
             blocked = locks >= 0
-            if data.m == data.n:
+            if data.centers_are_units:
                 blocked[centers] = True
             for _ in range(3):
                 if count_fragments(data.adjacency, labels) == 0:

@@ -73,7 +73,7 @@ class Plan:
         self.cand = cand
         self.locked = np.asarray(data.locked) >= 0
         self.fixed = data.fixed_centers is not None
-        self.centers_are_units = data.m == data.n
+        self.centers_are_units = data.centers_are_units
         adj = data.adjacency
         self.enforce = bool(data.contiguous and adj is not None)
         if adj is not None:

@@ -29,8 +29,9 @@ class DesignData:
     """Array form of a territory design problem.
 
     Units are indexed ``0..n-1`` and territories ``0..k-1``. Candidate centers are the units themselves
-    (``m == n``) unless a cost matrix with ``m != n`` columns is given (fixed point centers are turned into
-    such a matrix, one column per center, with ``fixed_centers = arange(k)``).
+    (:attr:`centers_are_units`, the one test of it) unless ``candidate_ids`` names the cost matrix's
+    columns, even a square one (fixed point centers are turned into such a matrix, one column per
+    center, with ``fixed_centers = arange(k)``).
 
     Attributes
     ----------

@@ -233,6 +233,7 @@ def test_point_centers_from_a_cost_matrix():
         xy_km=None,
         cost=cost,
         fixed_centers=np.arange(4),
+        candidate_ids=np.array(["p0", "p1", "p2", "p3"], dtype=object),  # the points are sites, not units
     )
     out = solve_heuristic(data, time_limit=30, seed=0)
     assert out.centers.tolist() == [0, 1, 2, 3]
