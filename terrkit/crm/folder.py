@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from terrkit.exceptions import ConfigError, TerrkitError
+from terrkit.io import replace_folder
 
 
 def check_destination(
@@ -87,7 +87,7 @@ def write_files(
         staging.chmod(0o755)
         for name, data in contents.items():
             (staging / name).write_bytes(data)
-        _replace(staging, final)
+        replace_folder(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -109,17 +109,3 @@ def write_folder(
     contents = {name: table.to_csv(index=False).encode("utf-8") for name, table in tables.items()}
     contents["dataset.json"] = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
     return write_files(contents, out, overwrite=overwrite, keep=keep)
-
-
-def _replace(staging: Path, final: Path) -> None:
-    if not final.exists():
-        os.replace(staging, final)
-        return
-    old = final.parent / f".{final.name}.old.{uuid.uuid4().hex[:8]}"
-    os.replace(final, old)
-    try:
-        os.replace(staging, final)
-    except BaseException:
-        os.replace(old, final)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -49,6 +48,7 @@ from terrkit.crm.etm import (
     etm_load,
 )
 from terrkit.exceptions import TerrkitError
+from terrkit.io import replace_folder
 from terrkit.realign.deliverables import Realignment, check_realignment
 from terrkit.realign.moves import VACANT
 
@@ -298,21 +298,6 @@ after the sales data's last period.
 # ------------------------------------------------------------------------------------------- writing
 
 
-def _replace_folder(staging: Path, final: Path) -> None:
-    """Move ``staging`` onto ``final``; an existing ``final`` is replaced, or kept if the move fails."""
-    if not final.exists():
-        os.replace(staging, final)
-        return
-    old = final.parent / f".{final.name}.old.{uuid.uuid4().hex[:8]}"
-    os.replace(final, old)
-    try:
-        os.replace(staging, final)
-    except BaseException:
-        os.replace(old, final)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def write_crm_load_files(
     plan: Realignment,
     output_dir: str | os.PathLike,
@@ -384,7 +369,7 @@ def write_crm_load_files(
         for name, table in tables.items():
             table.to_csv(staging / name, index=False)
         (staging / README_FILE).write_text(readme, encoding="utf-8")
-        _replace_folder(staging, final)
+        replace_folder(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,7 +1,7 @@
 """Reading, validating and writing terrkit data."""
 
 from terrkit.io.load import Dataset, ValidationSummary, load_dataset, load_units
-from terrkit.io.write import atomic_path, write_csv, write_geo, write_json, write_text
+from terrkit.io.write import atomic_path, replace_folder, write_csv, write_geo, write_json, write_text
 
 __all__ = [
     "Dataset",
@@ -9,6 +9,7 @@ __all__ = [
     "atomic_path",
     "load_dataset",
     "load_units",
+    "replace_folder",
     "write_csv",
     "write_geo",
     "write_json",

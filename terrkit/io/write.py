@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,3 +106,24 @@ def write_geo(frame: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
     # GDAL names a GeoPackage layer after the file; name it after the destination, not the temp file.
     layer = {"layer": Path(path).stem} if driver == "GPKG" else {}
     return _write_atomic(path, lambda tmp: frame.to_file(tmp, driver=driver, engine="pyogrio", **layer))
+
+
+def replace_folder(staging: str | os.PathLike, final: str | os.PathLike) -> Path:
+    """Move the finished folder ``staging`` onto ``final``, all or nothing.
+
+    An existing ``final`` is set aside first and removed only once the new folder is in place; if the
+    move fails it is put back, so a reader never sees a half-replaced folder.
+    """
+    staging, final = Path(staging), Path(final)
+    if not final.exists():
+        os.replace(staging, final)
+        return final
+    old = final.parent / f".{final.name}.old.{uuid.uuid4().hex[:8]}"
+    os.replace(final, old)
+    try:
+        os.replace(staging, final)
+    except BaseException:
+        os.replace(old, final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return final
