@@ -105,12 +105,14 @@ def _feature_commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction]
     """Subcommands that live next to the feature they drive: name -> (register, handler)."""
     from terrkit.crm import cli as crm_cli
     from terrkit.design import cli as design_cli
+    from terrkit.scenarios import cli as scenarios_cli
     from terrkit.units import cli as units_cli
 
     return {
         "import": (crm_cli.add_parser, crm_cli.run),
         "design": (design_cli.add_parser, design_cli.run),
         "units": (units_cli.add_parser, units_cli.run),
+        "scenario": (scenarios_cli.add_parser, scenarios_cli.run),
     }
 
 

@@ -47,6 +47,9 @@ notebooks:
   60_realignment:
     tolerances: '0.05, 0.35'
     time_limit: 20.0
+  80_scenarios:
+    time_limit: 8.0
+    events: 'rep-leaves,capacity,reassign'
 """
 
 

@@ -6,6 +6,7 @@
         [--id COL] [--balance COL[:TOL]]... [--capacity COL:VALUE]... [--weight COL] [--contiguous]
         [--edges FILE] [--cost FILE] [--distance-power P] [--centers auto|FILE] [--current COL]
         [--max-moved FRAC] [--lock FILE] [--solver highs|cbc] [--time-limit S] [--gap G] [--seed N]
+        [--levels NAME=N,...]
 
 Exit codes: 0 success, 2 bad input or infeasible design (one line on stderr, no output file),
 1 solver failure.
@@ -83,6 +84,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)")
     p.add_argument("--gap", type=float, metavar="G", help="relative MIP gap at which to stop")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument(
+        "--levels",
+        metavar="NAME=N,...",
+        help="nested levels above the territories, top first (e.g. region=4,district=12): designed top-down, "
+        "each within 60%% (top) to 80%% of the territories' tolerances; --out gets a column per level",
+    )
     p.set_defaults(func=run)
 
 
@@ -434,6 +441,11 @@ def run(args: argparse.Namespace) -> int:
     """Run ``terrkit design``; returns the exit code (0 ok, 2 bad input / infeasible, 1 solver failure)."""
     try:
         problem = build_problem(args)
+        if getattr(args, "levels", None):
+            from terrkit.hierarchy.command import design_levels
+
+            print(design_levels(problem, args))
+            return EXIT_OK
         result = problem.solve(solver=args.solver, time_limit=args.time_limit, gap=args.gap, seed=args.seed)
         if result.violations:
             raise InfeasibleError(
