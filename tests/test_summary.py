@@ -17,7 +17,7 @@ import shapely
 from terrkit.realign import change_list, recommend_plan, rep_movement
 from terrkit.summary import build_summary, find_chromium, fmt, read_recommendation, write_answer, write_pdf
 from terrkit.summary.answer import read_sweep
-from terrkit.summary.catalog import FILES, describe
+from terrkit.summary.catalog import FILES, describe, is_described
 from terrkit.summary.data import load_run
 from terrkit.summary.figures import headline
 
@@ -397,7 +397,7 @@ def test_summary_of_a_real_run(generated_report):
     assert "60_realignment" in manifest["deliverables_by_notebook"]
     assert "recommendation.json" in manifest["deliverables_by_notebook"]["60_realignment"]
     assert not any(p.startswith("assets/") for p in manifest["deliverables"])
-    undescribed = [p for p in manifest["deliverables"] if p not in FILES]
+    undescribed = [p for p in manifest["deliverables"] if not is_described(p)]
     assert not undescribed, f"files the summary cannot describe: {undescribed}"
 
 
@@ -408,3 +408,11 @@ def test_a_unit_without_a_territory_today_does_not_change_rep():
     rep_today = pd.Series(["R1", "R1", None, None])  # T2 is vacant today
     proposed = pd.Series(["R1", "R2", "R2", "R3"])
     assert changes_rep(today, rep_today, proposed).tolist() == [False, True, False, True]
+
+
+def test_scenario_files_are_described():
+    info = describe("scenarios/rep-leaves/changes.csv")
+    assert info.what.startswith("rep leaves: one row per account whose rep changes")
+    assert is_described("scenarios/capacity/scenario_comparison.csv")
+    assert is_described("scenarios/hierarchy_levels.csv")
+    assert not is_described("scenarios/rep-leaves/unknown.csv") and not is_described("other/changes.csv")

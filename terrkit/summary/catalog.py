@@ -172,6 +172,31 @@ FILES: dict[str, FileInfo] = {
         "this page as a PDF",
         "attach to an e-mail or print for the meeting",
     ),
+    # 80 scenarios: the hierarchy of the alignment in force
+    "scenarios/hierarchy_alignment.csv": FileInfo(
+        "each territory in force with its district and region",
+        "sales leadership; the CRM admin loads it as the territory tree",
+    ),
+    "scenarios/hierarchy_levels.csv": FileInfo(
+        "KPIs and balance rolled up to districts and regions",
+        "district and region managers",
+    ),
+}
+
+#: Files of one mid-year event (``scenarios/<event>/``) that the realignment does not write.
+SCENARIO_FILES: dict[str, FileInfo] = {
+    "scenario_comparison.csv": FileInfo(
+        "each territory before and after the event, and the change",
+        "the sales manager deciding on the event",
+    ),
+    "scenario.json": FileInfo(
+        "the event, its status and how much moved beyond the event's own units",
+        "analysts; audit of the event",
+    ),
+    "coverage.csv": FileInfo(
+        "the held vacancy's accounts with the neighbouring rep who covers each",
+        "the neighbouring reps and their manager",
+    ),
 }
 
 
@@ -187,8 +212,25 @@ def describe(path: str) -> FileInfo:
     -------
     FileInfo
     """
-    known = FILES.get(path)
+    known = FILES.get(path) or _scenario_file(path)
     if known is not None:
         return known
     kind = path.rsplit(".", 1)[-1].upper() if "." in path else "file"
     return FileInfo(f"a {kind} file written by the run", "see the notebook that wrote it")
+
+
+def _scenario_file(path: str) -> FileInfo | None:
+    """A file of ``scenarios/<event>/``: the realignment's files for that event, or the event's own."""
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0] != "scenarios":
+        return None
+    event, name = parts[1], parts[2]
+    own = SCENARIO_FILES.get(name) or FILES.get(name)
+    if own is None:
+        return None
+    return FileInfo(f"{event.replace('-', ' ')}: {own.what}", own.who)
+
+
+def is_described(path: str) -> bool:
+    """Whether :func:`describe` knows what the file at ``path`` is for."""
+    return path in FILES or _scenario_file(path) is not None
