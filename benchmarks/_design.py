@@ -7,9 +7,9 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from terrkit.design.feasibility import feasibility_issues
-from terrkit.design.heuristic import HeuristicOutcome, solve_heuristic
-from terrkit.design.problem import Balance, DesignData
+from terrkit.design.checks.feasibility import feasibility_issues
+from terrkit.design.heuristic.search import HeuristicOutcome, solve_heuristic
+from terrkit.design.problem.definition import Balance, DesignData
 
 
 def balanced_contiguous_data(

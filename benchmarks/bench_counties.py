@@ -2,8 +2,8 @@
 
 For every seeded potential surface (``benchmarks/potential_surfaces.py``) it first runs terrkit's pre-solve
 check (``TerritoryDesignProblem.check``: with contiguity it looks for a unit that no connected group inside
-the band can hold, :mod:`terrkit.design.band_reach`). A surface it proves infeasible is reported with the
-reason and counted apart: no method can meet the target there. On every other surface it runs terrkit's
+the band can hold, :mod:`terrkit.design.checks.band_reach`). A surface it proves infeasible is reported with
+the reason and counted apart: no method can meet the target there. On every other surface it runs terrkit's
 heuristic (+-2% balance, contiguity on queen adjacency with the islands linked to their nearest county) and
 GerryChain's ``recursive_tree_part`` (epsilon 0.05) on the same graph and weights, and prints seconds, max
 deviation, contiguity, fragments and the potential-weighted mean distance to the territory's weighted
@@ -43,7 +43,7 @@ from potential_surfaces import (  # noqa: E402
 )
 
 from terrkit.datasets import load_counties, load_zip_points  # noqa: E402
-from terrkit.design.contiguity import count_fragments, territory_graph  # noqa: E402
+from terrkit.design.problem.contiguity import count_fragments, territory_graph  # noqa: E402
 from terrkit.geo import US_ALBERS  # noqa: E402
 
 

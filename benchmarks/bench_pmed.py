@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _orlib import read_pmed, read_pmed_optima, shared_benchmarks  # noqa: E402
 
-from terrkit.design.problem import TerritoryDesignProblem  # noqa: E402
-from terrkit.design.solvers import make_solver  # noqa: E402
+from terrkit.design.exact.solvers import make_solver  # noqa: E402
+from terrkit.design.problem.definition import TerritoryDesignProblem  # noqa: E402
 
 
 def run_spopt(dist: np.ndarray, p: int, solver: str, time_limit: float) -> tuple[float | None, float]:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _orlib import read_pmedcap, shared_benchmarks  # noqa: E402
 
-from terrkit.design.problem import TerritoryDesignProblem  # noqa: E402
+from terrkit.design.problem.definition import TerritoryDesignProblem  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,8 +33,8 @@ import pandas as pd
 
 from terrkit import realign, review
 from terrkit.cli import main as cli_main
-from terrkit.design.heur_lp import solve_transport_lp
-from terrkit.design.heur_seed import allowed_pairs
+from terrkit.design.heuristic.seeding import allowed_pairs
+from terrkit.design.heuristic.transport_lp import solve_transport_lp
 from terrkit.exceptions import DataWarning
 from terrkit.io import load_dataset
 from terrkit.realign import least_disruption as ld

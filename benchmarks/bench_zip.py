@@ -29,7 +29,7 @@ from _design import balanced_contiguous_data, check_then_solve  # noqa: E402
 from potential_surfaces import max_deviation, weighted_centroid_distance, zip_surface  # noqa: E402
 
 from terrkit.datasets import load_zip_points  # noqa: E402
-from terrkit.design.contiguity import count_fragments  # noqa: E402
+from terrkit.design.problem.contiguity import count_fragments  # noqa: E402
 from terrkit.geo import US_ALBERS  # noqa: E402
 
 

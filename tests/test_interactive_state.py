@@ -277,7 +277,7 @@ def test_editor_rebalance_uses_the_injected_design_function() -> None:
 
 def test_run_design_engine_keeps_locks_and_names() -> None:
     """The default design function on a 4 x 3 grid: locks hold and the current names are kept."""
-    pytest.importorskip("terrkit.design.problem")
+    pytest.importorskip("terrkit.design.problem.definition")
     import geopandas as gpd
     from shapely.geometry import box
 

@@ -235,8 +235,8 @@ def test_the_front_is_monotone_a_tighter_plan_is_kept_when_it_moves_less():
 
 @pytest.mark.parametrize("seed", [0, 3])
 def test_the_bounds_by_column_generation_equal_the_full_lp(seed):
-    from terrkit.design.heur_lp import solve_transport_lp
-    from terrkit.design.heur_seed import allowed_pairs
+    from terrkit.design.heuristic.seeding import allowed_pairs
+    from terrkit.design.heuristic.transport_lp import solve_transport_lp
 
     units, alignment, reps, accounts, revenue, potential, calls = grid_company(4, 6, seed)
     frame = unit_frame(units, accounts, potential)

@@ -10,8 +10,8 @@ import shapely
 from pyproj import Geod
 from scipy.sparse.csgraph import connected_components
 
-from terrkit.design.problem import TerritoryDesignProblem
-from terrkit.design.solvers import solve_problem
+from terrkit.design.exact.solvers import solve_problem
+from terrkit.design.problem.definition import TerritoryDesignProblem
 from terrkit.geo import US_ALBERS, equal_area_crs, equal_area_of, haversine_km
 from terrkit.geo_adjacency import planar_points_km, unit_adjacency
 from terrkit.review.compactness import dissolve_territories

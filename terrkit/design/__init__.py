@@ -7,15 +7,17 @@
 >>> result.labels, result.status, result.summary_dict()
 """
 
+from terrkit.design.exact.solvers import SOLVERS
 from terrkit.design.problem import (
     Balance,
     DesignData,
+    DesignResult,
     TerritoryDesignProblem,
+    compare_results,
     evaluate_alignment,
     parse_balance_spec,
+    plot_design,
 )
-from terrkit.design.result import DesignResult, compare_results, plot_design
-from terrkit.design.solvers import SOLVERS
 
 __all__ = [
     "SOLVERS",

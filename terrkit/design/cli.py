@@ -271,7 +271,7 @@ def _read_centers(path: str, id_col: str | None):
 
 def build_problem(args: argparse.Namespace):
     """Read every input named in ``args`` and build the :class:`TerritoryDesignProblem`."""
-    from terrkit.design.problem import TerritoryDesignProblem
+    from terrkit.design.problem.definition import TerritoryDesignProblem
 
     path = args.units
     units = _read_units(path)
@@ -396,7 +396,7 @@ def build_problem(args: argparse.Namespace):
                 xy = np.column_stack([_numeric(units, c, path, ids) for c in pair])
         if adjacency is None and (xy is not None or lonlat is not None):
             # Delaunay edges, so the summary can report contiguity even when it is not required
-            from terrkit.design.problem import project_lonlat_km
+            from terrkit.design.problem.definition import project_lonlat_km
             from terrkit.geo_adjacency import delaunay_adjacency
 
             adjacency = delaunay_adjacency(xy if xy is not None else project_lonlat_km(lonlat))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from terrkit.design.problem import TerritoryDesignProblem
+from terrkit.design.problem.definition import TerritoryDesignProblem
 from terrkit.exceptions import InfeasibleError
 from terrkit.hierarchy.design import design_top_down
 from terrkit.hierarchy.levels import build_levels

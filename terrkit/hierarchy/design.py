@@ -2,8 +2,8 @@
 
 **Top-down** (:func:`design_top_down`): balanced, contiguous regions first, then districts inside each
 region, then territories inside each district. Every step is a
-:class:`~terrkit.design.problem.TerritoryDesignProblem` restricted to the parent's units (their slice of the
-layer's unit graph) and solved by :func:`~terrkit.design.solvers.solve_problem`; each level has its own
+:class:`~terrkit.design.TerritoryDesignProblem` restricted to the parent's units (their slice of the
+layer's unit graph) and solved by :func:`~terrkit.design.exact.solvers.solve_problem`; each level has its own
 measures and tolerances. The counts come from :func:`terrkit.hierarchy.levels.plan_counts`, and every node's
 band is absolute: ``leaves x (total / k) x (1 ± tolerance)``, so a district's territories are balanced
 against the same territory target as everywhere else, and a child's band always fits in its parent's when
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from terrkit.design.problem import Balance, DesignData, TerritoryDesignProblem
+from terrkit.design.problem.definition import Balance, DesignData, TerritoryDesignProblem
 from terrkit.exceptions import ConfigError, InfeasibleError
 from terrkit.hierarchy.levels import TERRITORY, Level, Node, plan_counts
 from terrkit.hierarchy.tree import Hierarchy
@@ -44,16 +44,16 @@ WIDEN = 2.0
 class QuickCheckProblem(TerritoryDesignProblem):
     """A :class:`TerritoryDesignProblem` whose checks before solving leave out the contiguity reach test.
 
-    That test (:mod:`terrkit.design.band_reach`) proves a band unreachable for every connected group of units
-    around a unit. Its search grows with the band: on bands of a region (a quarter of the country's units) it
-    runs for minutes, and on the small parts of a mid-year event, where most units are locked (which it
-    ignores), it seldom decides anything. The other checks stay; a band that cannot be met is then found by
+    That test (:mod:`terrkit.design.checks.band_reach`) proves a band unreachable for every connected group of
+    units around a unit. Its search grows with the band: on bands of a region (a quarter of the country's
+    units) it runs for minutes, and on the small parts of a mid-year event, where most units are locked (which
+    it ignores), it seldom decides anything. The other checks stay; a band that cannot be met is then found by
     the plan breaking it.
     """
 
     def check(self) -> list[str]:
         """The engine's checks without the contiguity reach test."""
-        from terrkit.design.feasibility import feasibility_issues
+        from terrkit.design.checks.feasibility import feasibility_issues
 
         data = dataclasses.replace(self.data, contiguous=False)
         return feasibility_issues(data, self.territory_names, self.balances)

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from terrkit.design.problem import TerritoryDesignProblem, evaluate_alignment
+from terrkit.design.problem.definition import TerritoryDesignProblem, evaluate_alignment
 from terrkit.hierarchy.design import NestedPlan, design_top_down, group_bottom_up
 from terrkit.hierarchy.levels import build_levels
 
@@ -96,7 +96,7 @@ def nesting_cost(
 ) -> dict[str, float]:
     """The objective (weighted distance to each territory's best center) of the nested and the flat plan.
 
-    Both are measured the same way (:func:`terrkit.design.problem.evaluate_alignment`: each territory's
+    Both are measured the same way (:func:`terrkit.design.evaluate_alignment`: each territory's
     center is its 1-median), so the difference is what the nesting costs.
 
     Returns

@@ -2,8 +2,8 @@
 
 The editor never imports the engine directly: it calls a *design function* that takes a
 :class:`DesignRequest` and returns an object with ``labels`` (territory per unit id, a pandas Series)
-and optionally ``centers`` and ``status``, like :class:`terrkit.design.result.DesignResult`. The default,
-:func:`run_design_engine`, builds a :class:`terrkit.design.problem.TerritoryDesignProblem`; tests pass a
+and optionally ``centers`` and ``status``, like :class:`terrkit.design.DesignResult`. The default,
+:func:`run_design_engine`, builds a :class:`terrkit.design.TerritoryDesignProblem`; tests pass a
 fake function.
 """
 
@@ -66,7 +66,7 @@ class DesignRequest:
 
 
 class DesignAnswer(Protocol):
-    """What a design function returns (a :class:`~terrkit.design.result.DesignResult` fits)."""
+    """What a design function returns (a :class:`~terrkit.design.DesignResult` fits)."""
 
     labels: pd.Series
 
@@ -75,16 +75,16 @@ DesignFunction = Callable[[DesignRequest], DesignAnswer]
 
 
 def run_design_engine(request: DesignRequest) -> Any:
-    """Solve a :class:`DesignRequest` with :class:`terrkit.design.problem.TerritoryDesignProblem`.
+    """Solve a :class:`DesignRequest` with :class:`terrkit.design.TerritoryDesignProblem`.
 
     The current plan is passed as ``current`` (so the answer keeps its territory names) when it has no
     more territories than ``k``; otherwise the engine names the territories itself.
 
     Returns
     -------
-    terrkit.design.result.DesignResult
+    terrkit.design.DesignResult
     """
-    from terrkit.design.problem import TerritoryDesignProblem
+    from terrkit.design.problem.definition import TerritoryDesignProblem
 
     cols = [request.id, request.measure, request.units.geometry.name]
     gdf = request.units[list(dict.fromkeys(cols))].copy()

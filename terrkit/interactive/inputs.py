@@ -348,9 +348,9 @@ def _fill_current_gaps(dataset: Dataset, territory: pd.Series) -> tuple[pd.Serie
 
     A current alignment may leave units without a territory (a CRM import only knows the counties that
     hold accounts). The editor needs a complete plan to start from: each such unit takes the territory of
-    the nearest assigned units, growing ring by ring (:func:`terrkit.design.contiguity.fill_gaps`).
+    the nearest assigned units, growing ring by ring (:func:`terrkit.design.problem.contiguity.fill_gaps`).
     """
-    from terrkit.design.contiguity import fill_gaps
+    from terrkit.design.problem.contiguity import fill_gaps
     from terrkit.geo_adjacency import unit_graph
 
     names = pd.Index(pd.unique(territory.dropna()))

@@ -16,10 +16,10 @@ the cost
   :math:`R` and :math:`D` are the total revenue and today's total travel.
 
 So moved revenue is the objective and travel a small secondary term. The engine
-(:class:`terrkit.design.problem.TerritoryDesignProblem` with fixed centers and this cost matrix) meets the
+(:class:`terrkit.design.TerritoryDesignProblem` with fixed centers and this cost matrix) meets the
 balance bands, contiguity and locks; its start shifts the borders of today's alignment
-(:mod:`terrkit.design.heur_shift`). The home unit of each rep is locked to the rep's territory, so territories
-are built around the reps.
+(:mod:`terrkit.design.heuristic.border_shift`). The home unit of each rep is locked to the rep's territory, so
+territories are built around the reps.
 
 **Lower bounds.** The transportation LP that assigns units fractionally, with the same balance rows and locks
 but without contiguity, minimising :math:`\\sum R_{it} x_{it}` alone, bounds from below the revenue that any
@@ -309,9 +309,9 @@ def build_problem(
 
     Returns
     -------
-    terrkit.design.problem.TerritoryDesignProblem
+    terrkit.design.TerritoryDesignProblem
     """
-    from terrkit.design.problem import TerritoryDesignProblem
+    from terrkit.design.problem.definition import TerritoryDesignProblem
     from terrkit.geo_adjacency import planar_points_km, unit_adjacency
 
     balance = dict(DEFAULT_BALANCE if balance is None else balance)
@@ -354,8 +354,8 @@ def _lp_bound(
     LP relaxes the hard one, so its optimum over all pairs is a valid lower bound (equal to the hard optimum
     when no slack is used).
     """
-    from terrkit.design.heur_lp import solve_transport_lp
-    from terrkit.design.heur_seed import allowed_pairs
+    from terrkit.design.heuristic.seeding import allowed_pairs
+    from terrkit.design.heuristic.transport_lp import solve_transport_lp
 
     d = problem.data
     deadline = time.perf_counter() + time_limit

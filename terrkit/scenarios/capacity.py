@@ -3,7 +3,7 @@
 Every territory's target is proportional to its rep's capacity: with a part-time rep at 60%, the targets are
 ``total x c_t / sum(c)`` with ``c = 0.6`` for that rep and 1 for the others, so the part-time rep carries 60%
 of a full load and the others a little more than before (the engine's unequal targets, ``target_shares`` of
-:class:`terrkit.design.problem.Balance`). The rep's territory must end within its new band even if it was
+:class:`terrkit.design.Balance`). The rep's territory must end within its new band even if it was
 outside its band before: the event is about it. At stage 0 only the rep's territory and its neighbours trade
 units
 (:mod:`terrkit.scenarios.staged`): it gives units when its capacity drops, takes when it rises.

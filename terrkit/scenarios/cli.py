@@ -128,7 +128,7 @@ def _home(text: str | None) -> tuple[float, float] | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``terrkit scenario EVENT``; errors propagate as TerrkitError (exit code 2)."""
-    from terrkit.design.problem import parse_balance_spec
+    from terrkit.design.problem.definition import parse_balance_spec
     from terrkit.io import load_dataset
     from terrkit.scenarios import defaults
     from terrkit.scenarios.baseline import prepare_baseline

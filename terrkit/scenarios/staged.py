@@ -1,7 +1,7 @@
 """Least disruption for an event: first move only what the event touches, then free ring after ring.
 
 An event (a rep leaves, joins, changes capacity, accounts are reassigned) is given to the design engine
-(:class:`terrkit.design.problem.TerritoryDesignProblem` with fixed centers at the reps' homes and the cost of
+(:class:`terrkit.design.TerritoryDesignProblem` with fixed centers at the reps' homes and the cost of
 :mod:`terrkit.realign.least_disruption`: moved revenue plus a small price on travel) in stages:
 
 - **stage 0**: only the event's own moves are allowed (the leaving rep's units join the territories around

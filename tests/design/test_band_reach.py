@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from terrkit.design import TerritoryDesignProblem
-from terrkit.design.band_reach import may_reach_band, unit_witnesses, unreachable_units
+from terrkit.design.checks.band_reach import may_reach_band, unit_witnesses, unreachable_units
 from terrkit.exceptions import InfeasibleError
 
 # A Long Island: Suffolk - Nassau - Queens, then Kings and the Bronx, then a chain a - b - c.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from terrkit.design.contiguity import (
+from terrkit.design.problem.contiguity import (
     articulation_points,
     count_fragments,
     is_contiguous,

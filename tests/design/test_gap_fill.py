@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from terrkit.design.heur_seed import allowed_pairs, effective_locks, planar_xy
-from terrkit.design.heuristic import _current_labels
-from terrkit.design.problem import TerritoryDesignProblem
+from terrkit.design.heuristic.search import _current_labels
+from terrkit.design.heuristic.seeding import allowed_pairs, effective_locks, planar_xy
+from terrkit.design.problem.definition import TerritoryDesignProblem
 
 
 def _line(current: list[str | None], cost: np.ndarray | None = None) -> TerritoryDesignProblem:

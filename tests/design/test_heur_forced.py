@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from terrkit.design.band_reach import sole_witnesses
-from terrkit.design.heur_forced import fit_every_band, forced_groups, uniform_band, without_units
-from terrkit.design.heuristic import solve_heuristic
+from terrkit.design.checks.band_reach import sole_witnesses
+from terrkit.design.heuristic.forced import fit_every_band, forced_groups, uniform_band, without_units
+from terrkit.design.heuristic.search import solve_heuristic
 
 from .test_heuristic import make_data
 

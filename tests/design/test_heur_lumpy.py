@@ -9,12 +9,12 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-import terrkit.design.heur_lumpy as heur_lumpy
-from terrkit.design.heur_lumpy import LUMPY_WIDTHS, lumpy_groups
-from terrkit.design.heur_partition import balanced_groups
-from terrkit.design.heur_seed import allowed_pairs
-from terrkit.design.heuristic import _design_around, _lumpy_start
-from terrkit.design.local_search import Plan
+import terrkit.design.heuristic.big_units as heur_lumpy
+from terrkit.design.heuristic.big_units import LUMPY_WIDTHS, lumpy_groups
+from terrkit.design.heuristic.local_search import Plan
+from terrkit.design.heuristic.repartition import balanced_groups
+from terrkit.design.heuristic.search import _design_around, _lumpy_start
+from terrkit.design.heuristic.seeding import allowed_pairs
 
 from .test_heuristic import grid_adjacency, make_data
 
@@ -190,7 +190,7 @@ def test_groups_that_cover_every_unit_are_the_whole_plan():
 
 def test_a_start_stuck_among_big_units_is_followed_by_placing_them(monkeypatch):
     """solve_heuristic: after a start ends out of balance around big units, the next places them first."""
-    from terrkit.design import heuristic
+    from terrkit.design.heuristic import search as heuristic
 
     data, values, big = _metro_instance()
     labels = np.arange(data.n) % 12 // 2

@@ -10,10 +10,10 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-import terrkit.design.heur_partition as heur_partition
-from terrkit.design.heur_partition import balanced_groups, border_blocks, repartition_around
-from terrkit.design.heur_seed import allowed_pairs
-from terrkit.design.local_search import Plan
+import terrkit.design.heuristic.repartition as heur_partition
+from terrkit.design.heuristic.local_search import Plan
+from terrkit.design.heuristic.repartition import balanced_groups, border_blocks, repartition_around
+from terrkit.design.heuristic.seeding import allowed_pairs
 
 from .test_heuristic import grid_adjacency, make_data
 

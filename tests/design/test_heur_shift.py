@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from terrkit.design.contiguity import count_fragments
-from terrkit.design.heur_seed import allowed_pairs
-from terrkit.design.heur_shift import shift_boundaries
-from terrkit.design.local_search import Plan
-from terrkit.design.problem import TerritoryDesignProblem
+from terrkit.design.heuristic.border_shift import shift_boundaries
+from terrkit.design.heuristic.local_search import Plan
+from terrkit.design.heuristic.seeding import allowed_pairs
+from terrkit.design.problem.contiguity import count_fragments
+from terrkit.design.problem.definition import TerritoryDesignProblem
 
 
 def grid_problem(rows: int, cols: int, split_col: int, tolerance: float, seed: int = 0, locks=None):

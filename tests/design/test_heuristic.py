@@ -9,8 +9,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import Delaunay
 
-from terrkit.design.heuristic import HeuristicOutcome, solve_heuristic
-from terrkit.design.problem import DesignData
+from terrkit.design.heuristic.search import HeuristicOutcome, solve_heuristic
+from terrkit.design.problem.definition import DesignData
 
 
 def grid_adjacency(rows, cols):

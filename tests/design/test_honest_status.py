@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from terrkit.design import TerritoryDesignProblem
-from terrkit.design.result import requirement_violations
+from terrkit.design.problem.result import requirement_violations
 from terrkit.exceptions import InfeasibleError
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from terrkit.design.problem import TerritoryDesignProblem
+from terrkit.design.problem.definition import TerritoryDesignProblem
 from terrkit.exceptions import InfeasibleError
 
 from ._helpers import assert_balanced, assert_contiguous, assert_partition, read_pmed, shared_benchmarks

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from terrkit.design.problem import Balance, TerritoryDesignProblem
+from terrkit.design.problem.definition import Balance, TerritoryDesignProblem
 from terrkit.exceptions import ConfigError, DataValidationError, InfeasibleError
 
 XY = np.column_stack([np.arange(6.0), np.zeros(6)])

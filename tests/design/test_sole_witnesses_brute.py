@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from terrkit.design.band_reach import sole_witnesses
+from terrkit.design.checks.band_reach import sole_witnesses
 
 
 def _grid(rows: int, cols: int) -> sp.csr_matrix:

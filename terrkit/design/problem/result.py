@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from terrkit.design.problem import DesignData
+from terrkit.design.problem.definition import DesignData
 
 
 def count_fragments(adjacency: sp.csr_matrix, labels: np.ndarray, k: int) -> tuple[int, np.ndarray]:

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-from terrkit.design.contiguity import articulation_points, edge_arrays
+from terrkit.design.problem.contiguity import articulation_points, edge_arrays
 
 __all__ = ["Plan"]
 
@@ -45,7 +45,7 @@ class Plan:
     Parameters
     ----------
     data : DesignData
-        The problem (see :mod:`terrkit.design.problem`).
+        The problem (see :mod:`terrkit.design.problem.definition`).
     labels : numpy.ndarray
         ``(n,)`` initial territory per unit.
     centers : numpy.ndarray
@@ -513,10 +513,13 @@ class Plan:
         return bool(self.violation().max(initial=0.0) <= 1e-9)
 
     def _fix_by_resplit(self, s: int) -> bool:
-        """Re-split ``s`` with a neighbour along a random spanning tree (:mod:`terrkit.design.heur_recom`)."""
+        """Re-split ``s`` with a neighbour along a random spanning tree.
+
+        See :mod:`terrkit.design.heuristic.recom`.
+        """
         if not self.enforce:
             return False
-        from terrkit.design.heur_recom import resplit_pair, resplit_region
+        from terrkit.design.heuristic.recom import resplit_pair, resplit_region
 
         _, b_all = self._moves_from(s)
         j_all, _ = self._moves_into(s)
@@ -552,7 +555,7 @@ class Plan:
         """
         if not self.enforce or self.q == 0:
             return bool(self.violation().max(initial=0.0) <= 1e-9)
-        from terrkit.design.heur_recom import resplit_pair
+        from terrkit.design.heuristic.recom import resplit_pair
 
         rng = np.random.default_rng(seed)
         L0, U0 = self.L.copy(), self.U.copy()
@@ -598,7 +601,7 @@ class Plan:
         """Re-partition ``s`` and its neighbours from all their balanced groups (:mod:`.heur_partition`)."""
         if not self.enforce:
             return False
-        from terrkit.design.heur_partition import repartition_around
+        from terrkit.design.heuristic.repartition import repartition_around
 
         return repartition_around(self, s, deadline)
 
@@ -606,7 +609,7 @@ class Plan:
         """Re-solve ``s`` and its neighbouring territories exactly (contiguity enforced only)."""
         if not self.enforce:
             return False
-        from terrkit.design.heur_region_mip import region_mip
+        from terrkit.design.heuristic.region_mip import region_mip
 
         i_all, b_all = self._moves_from(s)
         j_all, _ = self._moves_into(s)
@@ -644,7 +647,7 @@ class Plan:
         """Put the center of each territory in ``terrs`` at its weighted medoid (free centers only)."""
         if self.fixed or not self.centers_are_units:
             return
-        from terrkit.design.heur_seed import _medoid
+        from terrkit.design.heuristic.seeding import _medoid
 
         centers = self.centers.copy()
         for t in np.asarray(terrs).tolist():

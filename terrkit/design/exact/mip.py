@@ -1,6 +1,6 @@
 r"""Exact territory design models in PuLP.
 
-Two models are built from :class:`~terrkit.design.problem.DesignData`:
+Two models are built from :class:`~terrkit.design.DesignData`:
 
 **p-median, radius formulation** (no balance, no contiguity, no locks; centers chosen by the model).
 For client :math:`i` let :math:`D_i^1 < D_i^2 < \dots` be its distinct costs to the candidates. With
@@ -59,8 +59,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pulp
 
-from terrkit.design.problem import DesignData
-from terrkit.design.solvers import SolveStatus, make_solver, solve_status
+from terrkit.design.exact.solvers import SolveStatus, make_solver, solve_status
+from terrkit.design.problem.definition import DesignData
 from terrkit.exceptions import SolverError
 
 _BAD = re.compile(r"[^A-Za-z0-9_.]")

@@ -30,7 +30,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from terrkit.design.solvers import quiet_highs
+from terrkit.design.exact.solvers import quiet_highs
 from terrkit.exceptions import SolverError
 
 __all__ = ["LPResult", "solve_transport_lp"]

@@ -23,7 +23,7 @@ def resplit_pair(
 
     Parameters
     ----------
-    plan : terrkit.design.local_search.Plan
+    plan : terrkit.design.heuristic.local_search.Plan
         The plan (contiguity enforced).
     a, b : int
         Two adjacent territories.
@@ -141,7 +141,7 @@ def _relabel(plan, units: np.ndarray, labels: np.ndarray) -> None:
 
 def _split_cost(plan, U: np.ndarray, lab: np.ndarray, a: int, b: int) -> float:
     """Objective of the two parts, each served from its weighted medoid (or its fixed center)."""
-    from terrkit.design.heur_seed import _medoid
+    from terrkit.design.heuristic.seeding import _medoid
 
     total = 0.0
     for t in (a, b):

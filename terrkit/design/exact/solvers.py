@@ -222,7 +222,7 @@ METHODS: tuple[str, ...] = ("auto", "exact", "heuristic")
 
 def choose_method(data) -> str:
     """``"exact"`` or ``"heuristic"`` for ``method="auto"`` (see :meth:`TerritoryDesignProblem.solve`)."""
-    from terrkit.design.mip import is_pure_pmedian, model_size
+    from terrkit.design.exact.mip import is_pure_pmedian, model_size
 
     if is_pure_pmedian(data):
         return "exact" if data.n * data.m <= EXACT_PMEDIAN_PAIRS else "heuristic"
@@ -233,7 +233,7 @@ def choose_method(data) -> str:
 
 def _heuristic(data, time_limit: float, seed: int, solver: str):
     try:
-        from terrkit.design.heuristic import solve_heuristic
+        from terrkit.design.heuristic.search import solve_heuristic
     except ImportError as exc:
         raise SolverError(
             f"this problem ({data.n} units, {data.k} territories) needs the large-instance heuristic, "
@@ -244,13 +244,13 @@ def _heuristic(data, time_limit: float, seed: int, solver: str):
 
 
 def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, method="auto", msg=False):
-    """Check, choose the method, solve and build the :class:`~terrkit.design.result.DesignResult`."""
+    """Check, choose the method, solve and build the :class:`~terrkit.design.DesignResult`."""
     import time
 
     import numpy as np
 
-    from terrkit.design.mip import is_pure_pmedian, nearest_assignment, solve_assignment, solve_pmedian
-    from terrkit.design.result import build_result, requirement_violations
+    from terrkit.design.exact.mip import is_pure_pmedian, nearest_assignment, solve_assignment, solve_pmedian
+    from terrkit.design.problem.result import build_result, requirement_violations
     from terrkit.exceptions import InfeasibleError
 
     solver = check_solver(solver)

@@ -1,8 +1,8 @@
 """Territory design problem: the array form the optimiser core works on.
 
 The user-facing :class:`TerritoryDesignProblem` (built from a GeoDataFrame or from arrays) converts its
-inputs once into :class:`DesignData`; the exact models (:mod:`terrkit.design.mip`) and the heuristic
-(:mod:`terrkit.design.heuristic`) only see :class:`DesignData`.
+inputs once into :class:`DesignData`; the exact models (:mod:`terrkit.design.exact.mip`) and the heuristic
+(:mod:`terrkit.design.heuristic.search`) only see :class:`DesignData`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from terrkit.exceptions import ConfigError, DataValidationError
 from terrkit.geo import equal_area_crs, equal_area_of, haversine_km
 
 if TYPE_CHECKING:
-    from terrkit.design.result import DesignResult
+    from terrkit.design.problem.result import DesignResult
 
 
 @dataclass
@@ -198,7 +198,7 @@ class TerritoryDesignProblem:
     """A territory design problem: assign units to ``k`` territories.
 
     Build it with :meth:`from_geodataframe` or :meth:`from_arrays`, then call :meth:`solve`.
-    The model (see :mod:`terrkit.design.mip` for the formulation) minimises
+    The model (see :mod:`terrkit.design.exact.mip` for the formulation) minimises
 
     .. math:: \\sum_i w_i\\, c(i, \\text{center}(t_i))^{p} + \\pi \\cdot \\#\\text{moved units}
 
@@ -806,13 +806,13 @@ class TerritoryDesignProblem:
     # --------------------------------------------------------------------------------------------
     def check(self) -> list[str]:
         """Business-language reasons why the problem cannot be solved (empty when none is found)."""
-        from terrkit.design.feasibility import feasibility_issues
+        from terrkit.design.checks.feasibility import feasibility_issues
 
         return feasibility_issues(self.data, self.territory_names, self.balances)
 
     def write_lp(self, path: str | os.PathLike) -> None:
         """Write the exact model as an LP file with business names (``assign_<unit>_<territory>``...)."""
-        from terrkit.design.mip import write_lp
+        from terrkit.design.exact.mip import write_lp
 
         write_lp(self.data, os.fspath(path))
 
@@ -853,7 +853,7 @@ class TerritoryDesignProblem:
         SolverError
             When the solver fails or finds nothing in time and no heuristic is available.
         """
-        from terrkit.design.solvers import solve_problem
+        from terrkit.design.exact.solvers import solve_problem
 
         return solve_problem(
             self, solver=solver, time_limit=time_limit, gap=gap, seed=seed, method=method, msg=msg
@@ -916,7 +916,7 @@ def evaluate_alignment(problem: TerritoryDesignProblem, labels: pd.Series, metho
     alignment breaks the problem's requirements, else ``"feasible"``. ``labels`` is indexed by unit id with
     territory names; units missing from it raise DataValidationError.
     """
-    from terrkit.design.result import build_result, requirement_violations
+    from terrkit.design.problem.result import build_result, requirement_violations
 
     d = problem.data
     lab = pd.Series(labels)

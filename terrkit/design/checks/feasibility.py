@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from terrkit.design.problem import Balance, DesignData
+from terrkit.design.problem.definition import Balance, DesignData
 
 
 def _fmt(x: float) -> str:
@@ -36,7 +36,8 @@ def feasibility_issues(
     - locks that force more movement than the moved-share cap allows;
     - with contiguity, a unit that no connected group of units with a total inside the balance band
       contains, or whose groups inside the band all cut off a pocket that no whole number of territories
-      can hold (:mod:`terrkit.design.band_reach`), such as a big unit at the end of a chain of big units.
+      can hold (:mod:`terrkit.design.checks.band_reach`), such as a big unit at the end of a chain of big
+      units.
     """
     names = list(range(data.k)) if territory_names is None else list(territory_names)
     tol = {b.column: b.tolerance for b in balances or []}
@@ -172,7 +173,7 @@ def _group(ids: np.ndarray, members: tuple[int, ...], shown: int = 5) -> str:
 
 def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]:
     """Units that no connected group inside measure ``j``'s band contains (contiguity required)."""
-    from terrkit.design.band_reach import unreachable_units
+    from terrkit.design.checks.band_reach import unreachable_units
 
     v = np.asarray(data.measures[:, j], dtype=float)
     lo_t, hi_t = data.lower[:, j], data.upper[:, j]

@@ -1,15 +1,15 @@
 """Territories that the balance band and contiguity force, fixed before the heuristic searches the rest.
 
 When a unit has exactly one witness (one connected group holding it whose total lies in the band and that
-cuts off no pocket, :func:`terrkit.design.band_reach.sole_witnesses`), every feasible plan has that group as
-a territory. On a lumpy metro surface, Suffolk's territory may have to be exactly Suffolk + Nassau + Queens +
-the Bronx; local search rarely finds such a needle, so the group is fixed and the heuristic designs the
-other :math:`k - f` territories on the remaining units.
+cuts off no pocket, :func:`terrkit.design.checks.band_reach.sole_witnesses`), every feasible plan has that
+group as a territory. On a lumpy metro surface, Suffolk's territory may have to be exactly Suffolk + Nassau +
+Queens + the Bronx; local search rarely finds such a needle, so the group is fixed and the heuristic designs
+the other :math:`k - f` territories on the remaining units.
 
 This applies when centers are chosen by the model, there are no locks, forbidden pairs or current plan,
 contiguity is required and every balanced measure has the same band in every territory
 (:func:`fixing_applies`, :func:`uniform_band`). The territories of big units placed by
-:mod:`terrkit.design.heur_lumpy` are fixed the same way.
+:mod:`terrkit.design.heuristic.big_units` are fixed the same way.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import dataclasses
 
 import numpy as np
 
-from terrkit.design.band_reach import sole_witnesses
-from terrkit.design.problem import DesignData
+from terrkit.design.checks.band_reach import sole_witnesses
+from terrkit.design.problem.definition import DesignData
 
 __all__ = ["fit_every_band", "fixing_applies", "forced_groups", "uniform_band", "without_units"]
 
@@ -54,7 +54,8 @@ def uniform_band(data: DesignData, j: int) -> tuple[np.ndarray, float, float] | 
 def fit_every_band(data: DesignData, groups: list[np.ndarray]) -> bool:
     """Whether the groups are disjoint and fit every measure's band as the last ``len(groups)`` territories.
 
-    Fixed groups become the last territories, in order (see ``terrkit.design.heuristic._design_around``).
+    Fixed groups become the last territories, in order (see
+    ``terrkit.design.heuristic.search._design_around``).
     """
     if not groups:
         return True

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components, shortest_path
 
-from terrkit.design.solvers import quiet_highs
+from terrkit.design.exact.solvers import quiet_highs
 
 __all__ = ["balanced_groups", "border_blocks", "group_costs", "repartition_around"]
 
@@ -324,7 +324,7 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
 
     Parameters
     ----------
-    plan : terrkit.design.local_search.Plan
+    plan : terrkit.design.heuristic.local_search.Plan
         The plan, changed in place when a balanced re-partition is found.
     s : int
         The territory to fix.

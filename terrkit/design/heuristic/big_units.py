@@ -9,10 +9,10 @@ cluster finds it directly.
 Units of the ``zone`` (the area around the territories the heuristic could not balance) whose value is at
 least ``LUMPY_WIDTHS`` times the band's width are **lumpy**. The search gives each of them a territory: a
 connected group of units not yet taken, with its total in the band, that cuts no pocket off from the rest
-(:mod:`terrkit.design.band_reach`). At each step it takes the lumpy unit with the fewest free neighbours
-(the most constrained one), tries its candidate groups from the most compact, and checks that every lumpy
-unit left can still be given a group; it backtracks on a dead end. The groups found are fixed as territories
-and the heuristic designs the others on the remaining, finer units.
+(:mod:`terrkit.design.checks.band_reach`). At each step it takes the lumpy unit with the fewest free
+neighbours (the most constrained one), tries its candidate groups from the most compact, and checks that every
+lumpy unit left can still be given a group; it backtracks on a dead end. The groups found are fixed as
+territories and the heuristic designs the others on the remaining, finer units.
 
 The search is bounded by a deadline and a number of placements; it returns None when it finds no cover.
 """
@@ -24,8 +24,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from terrkit.design.band_reach import may_reach_band, unit_witnesses
-from terrkit.design.heur_partition import group_costs
+from terrkit.design.checks.band_reach import may_reach_band, unit_witnesses
+from terrkit.design.heuristic.repartition import group_costs
 
 __all__ = ["is_lumpy", "lumpy_groups"]
 

@@ -27,7 +27,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from terrkit.design.solvers import quiet_highs
+from terrkit.design.exact.solvers import quiet_highs
 
 __all__ = ["region_mip"]
 
@@ -46,7 +46,7 @@ def region_mip(
 
     Parameters
     ----------
-    plan : terrkit.design.local_search.Plan
+    plan : terrkit.design.heuristic.local_search.Plan
         The plan (its centers stay).
     terrs : numpy.ndarray
         Territory indices forming the region.

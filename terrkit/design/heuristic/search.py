@@ -5,25 +5,26 @@ Pipeline (every step seeded and deterministic):
 
 0. **Realigning around fixed centers** (a current alignment and given centers, e.g. the reps' homes): the
    first start is today's alignment, its borders shifted by LP-guided moves until it is balanced
-   (:mod:`terrkit.design.heur_shift`); it then goes on at step 4.
+   (:mod:`terrkit.design.heuristic.border_shift`); it then goes on at step 4.
 1. **Seed centers**: given centers; the current territories' medoids when realigning; weighted k-means on
-   planar coordinates otherwise (:mod:`terrkit.design.heur_seed`).
+   planar coordinates otherwise (:mod:`terrkit.design.heuristic.seeding`).
 2. **LP-guided location-allocation**: restrict every unit to its ``L`` nearest allowed centers (plus its lock
    and its current territory), solve the transportation LP with balance rows
-   (:mod:`terrkit.design.heur_lp`), round every unit to its largest share (about ``k`` units are split),
-   move every center to its territory's weighted medoid, and repeat while the objective improves.
+   (:mod:`terrkit.design.heuristic.transport_lp`), round every unit to its largest share (about ``k`` units
+   are split), move every center to its territory's weighted medoid, and repeat while the objective improves.
 3. **Contiguity**: each territory keeps the piece holding its center (and locked units); every other piece is
    handed, unit by unit, to the adjacent territory of least cost
-   (:func:`terrkit.design.contiguity.repair_fragments`).
-4. **Local search** (:class:`terrkit.design.local_search.Plan`): balance repair along chains of territories,
+   (:func:`terrkit.design.problem.contiguity.repair_fragments`).
+4. **Local search** (:class:`terrkit.design.heuristic.local_search.Plan`): balance repair along chains of
+territories,
    improving boundary moves and swaps that keep every territory connected and within bounds, medoid center
    updates; repeated until no improvement or the time limit.
 5. **Tight spots**: a start that is still out of balance shakes the region around its worst territory and
-   repairs it (:meth:`~terrkit.design.local_search.Plan.perturb_and_repair`). When that territory holds
-   big units (a metro area of counties, each 10-40% of a territory), the next start instead places the
-   territories of the big units around it by a backtracking search (:mod:`terrkit.design.heur_lumpy`) and
-   designs the others around them; territories that the band and contiguity force are fixed before any
-   start (:mod:`terrkit.design.heur_forced`). The best start wins: balanced first, then contiguous, then
+   repairs it (:meth:`~terrkit.design.heuristic.local_search.Plan.perturb_and_repair`). When that territory
+   holds big units (a metro area of counties, each 10-40% of a territory), the next start instead places the
+   territories of the big units around it by a backtracking search (:mod:`terrkit.design.heuristic.big_units`)
+   and designs the others around them; territories that the band and contiguity force are fixed before any
+   start (:mod:`terrkit.design.heuristic.forced`). The best start wins: balanced first, then contiguous, then
    the least violation, then the lowest objective.
 
 Steps that do not watch the clock may overrun it a little, so the last ``FINISH_MARGIN`` of the time limit
@@ -42,24 +43,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from terrkit.design.contiguity import connect_anchor_pieces, count_fragments, fill_gaps, repair_fragments
-from terrkit.design.heur_forced import (
+from terrkit.design.heuristic.border_shift import shift_boundaries
+from terrkit.design.heuristic.forced import (
     fit_every_band,
     fixing_applies,
     forced_groups,
     uniform_band,
     without_units,
 )
-from terrkit.design.heur_lp import IncrementalTransportLP, solve_transport_lp
-from terrkit.design.heur_seed import (
+from terrkit.design.heuristic.local_search import Plan
+from terrkit.design.heuristic.seeding import (
     allowed_pairs,
     effective_locks,
     initial_centers,
     medoid_centers,
     planar_xy,
 )
-from terrkit.design.heur_shift import shift_boundaries
-from terrkit.design.local_search import Plan
+from terrkit.design.heuristic.transport_lp import IncrementalTransportLP, solve_transport_lp
+from terrkit.design.problem.contiguity import (
+    connect_anchor_pieces,
+    count_fragments,
+    fill_gaps,
+    repair_fragments,
+)
 
 __all__ = ["HeuristicOutcome", "solve_heuristic"]
 
@@ -324,8 +330,8 @@ def _current_labels(data, allowed, locks, cur, xy=None) -> np.ndarray:
     """Today's alignment as a starting plan, with locks applied.
 
     Units without a territory (or whose territory they may not join) fill from the borders of the
-    assigned units (:func:`~terrkit.design.contiguity.fill_gaps`): by cost alone, a gap of thousands of
-    empty counties (they cost nothing anywhere) would all go to the first territory.
+    assigned units (:func:`~terrkit.design.problem.contiguity.fill_gaps`): by cost alone, a gap of thousands
+    of empty counties (they cost nothing anywhere) would all go to the first territory.
     """
     labels = np.asarray(cur, dtype=np.int64).copy()
     labels = np.where(locks >= 0, locks, labels)
@@ -486,7 +492,7 @@ def solve_heuristic(
     Parameters
     ----------
     data : DesignData
-        The problem in array form (:class:`terrkit.design.problem.DesignData`).
+        The problem in array form (:class:`terrkit.design.DesignData`).
     time_limit : float, default 60
         Wall-clock budget in seconds (the best plan found so far is returned when it runs out).
     seed : int, default 0
@@ -501,11 +507,11 @@ def solve_heuristic(
         skipped when the remaining time is unlikely to be enough for it.
     fix_forced : bool, default True
         First fix the territories that the balance band and contiguity force
-        (:mod:`terrkit.design.heur_forced`), and design the others on the remaining units.
+        (:mod:`terrkit.design.heuristic.forced`), and design the others on the remaining units.
     place_lumpy : bool, default True
         When a start leaves a territory out of balance among big units, the next start first places the
-        territories of those units by a backtracking search (:mod:`terrkit.design.heur_lumpy`) and designs
-        the others around them.
+        territories of those units by a backtracking search (:mod:`terrkit.design.heuristic.big_units`) and
+        designs the others around them.
 
     Returns
     -------
@@ -627,7 +633,7 @@ def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> t
     """
     from scipy.sparse.csgraph import shortest_path
 
-    from terrkit.design.heur_lumpy import lumpy_groups
+    from terrkit.design.heuristic.big_units import lumpy_groups
 
     xy = planar_xy(data)
     v, lo, hi = uniform_band(data, 0)
@@ -655,7 +661,7 @@ def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> t
 
 def _worst_holds_big_units(data, plan: Plan) -> bool:
     """Whether the plan's worst territory holds a unit big enough for :func:`_lumpy_start` to place."""
-    from terrkit.design.heur_lumpy import is_lumpy
+    from terrkit.design.heuristic.big_units import is_lumpy
 
     v, lo, hi = uniform_band(data, 0)
     worst = int(np.argmax(plan.violation()))
@@ -664,7 +670,7 @@ def _worst_holds_big_units(data, plan: Plan) -> bool:
 
 def _design_around(data, groups, *, deadline, seed, solver, starts, place_lumpy=True) -> tuple[Plan, str]:
     """Fix ``groups`` as the last territories and design the others on the remaining units."""
-    from terrkit.design.heur_seed import _medoid
+    from terrkit.design.heuristic.seeding import _medoid
 
     k_rest = data.k - len(groups)
     labels = np.empty(data.n, dtype=np.int64)

@@ -2,15 +2,15 @@
 
 When territories keep their centers (a realignment around the reps' homes), the plan that moves the least is
 found by moving today's borders, not by redrawing the map. Each round solves the transportation LP
-(:func:`terrkit.design.heur_lp.solve_transport_lp`) in which a unit may only stay, go back to its original
-territory, or join a territory it borders; the balance rows are soft (heavily penalised slacks, on a band
-narrowed by :data:`SHIFT_MARGIN` to leave room for rounding). The moves the LP asks for are applied one unit
-at a time, only while they keep every territory connected, and the next round starts from the new borders: a
-territory far from the one that needs its units passes them on, about one ring of units a round.
+(:func:`terrkit.design.heuristic.transport_lp.solve_transport_lp`) in which a unit may only stay, go back to
+its original territory, or join a territory it borders; the balance rows are soft (heavily penalised slacks,
+on a band narrowed by :data:`SHIFT_MARGIN` to leave room for rounding). The moves the LP asks for are applied
+one unit at a time, only while they keep every territory connected, and the next round starts from the new
+borders: a territory far from the one that needs its units passes them on, about one ring of units a round.
 
 The rounds stop when the plan is within every band, when a round changes nothing, when
 :data:`STALL_ROUNDS` rounds in a row gain almost nothing, or after ``max_rounds`` (a work budget, not a time
-budget). The local search of :mod:`terrkit.design.heuristic` polishes the result.
+budget). The local search of :mod:`terrkit.design.heuristic.search` polishes the result.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from terrkit.design.heur_lp import solve_transport_lp
+from terrkit.design.heuristic.transport_lp import solve_transport_lp
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds:
 
     Parameters
     ----------
-    plan : terrkit.design.local_search.Plan
+    plan : terrkit.design.heuristic.local_search.Plan
         The plan to shift in place: contiguous, every unit assigned.
     original : numpy.ndarray
         ``(n,)`` today's territory of every unit (a unit may always go back to it).
