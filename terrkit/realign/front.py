@@ -95,7 +95,8 @@ class FrontResult:
     ----------
     table : pandas.DataFrame
         One row per plan (index ``plan``, e.g. ``±5%``): ``label``, ``tolerance`` (of the first
-        measure), ``status``, ``method``, ``seconds``, ``message``, ``revenue_bound`` (least revenue any
+        measure), ``status``, ``method``, ``seconds``, ``stopped_by`` (``converged``, ``budget`` or
+        ``time_limit``: why the engine stopped), ``message``, ``revenue_bound`` (least revenue any
         plan within the tolerance must move, NaN when unknown), ``travel_bound_km`` (least travel any
         plan within the tolerance can have around these centers, NaN when unknown), ``kept_from`` (the
         tighter plan kept for this tolerance, else empty), the measures of :func:`evaluate_plan`,
@@ -179,7 +180,8 @@ def least_disruption_front(
     rows = [
         {
             "plan": "current", "label": "today", "tolerance": np.nan, "status": "current", "method": "",
-            "seconds": 0.0, "message": "", "revenue_bound": 0.0, "travel_bound_km": np.nan, "kept_from": "",
+            "seconds": 0.0, "stopped_by": "", "message": "", "revenue_bound": 0.0, "travel_bound_km": np.nan,
+            "kept_from": "",
             **evaluate_plan(current, units, **measure, rep_map=rep_map),
         }
     ]  # fmt: skip
@@ -207,6 +209,7 @@ def least_disruption_front(
             continue
         row.update(
             status=plan.status, method=plan.method, seconds=plan.seconds, message=plan.message,
+            stopped_by=getattr(plan, "stopped_by", ""),
             revenue_bound=getattr(plan, "revenue_bound", np.nan),
             travel_bound_km=getattr(plan, "travel_bound_km", np.nan),
         )  # fmt: skip

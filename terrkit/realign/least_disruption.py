@@ -38,6 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from terrkit.design.heuristic.budget import default_work
 from terrkit.exceptions import ConfigError, DataValidationError, InfeasibleError
 from terrkit.geo import haversine_km
 
@@ -432,6 +433,9 @@ class LeastDisruptionPlan:
         Measure -> largest relative deviation of a territory from its target.
     contiguous : bool
     seconds : float
+    stopped_by : str
+        Why the engine stopped: ``converged``, ``budget`` (its work budget, the same on any machine) or
+        ``time_limit`` (the safety stop: only then may a busy machine give another plan).
     method, message : str
     objective, bound : float
         The engine's objective (moved revenue + priced travel) and its LP bound.
@@ -447,6 +451,7 @@ class LeastDisruptionPlan:
     max_deviation: dict = field(default_factory=dict)
     contiguous: bool = False
     seconds: float = 0.0
+    stopped_by: str = ""
     method: str = ""
     message: str = ""
     objective: float = float("nan")
@@ -487,7 +492,13 @@ def least_disruption_plan(
     bound = revenue_lower_bound(problem, costs, time_limit=bound_limit)
     travel_bound = travel_lower_bound(problem, costs, time_limit=bound_limit)
     try:  # solve() checks the problem first and raises with the business reasons
-        result = problem.solve(time_limit=max(time_limit - (time.perf_counter() - t0), 1.0), seed=seed)
+        # the work budget follows from the time limit asked for (the same on any machine); the time left
+        # after the bounds is only the safety stop
+        result = problem.solve(
+            time_limit=max(time_limit - (time.perf_counter() - t0), 1.0),
+            seed=seed,
+            work=default_work(time_limit),
+        )
     except InfeasibleError as err:
         return LeastDisruptionPlan(
             balance, "infeasible", seconds=time.perf_counter() - t0,
@@ -510,10 +521,12 @@ def least_disruption_plan(
         max_deviation=dev,
         contiguous=bool(result.contiguous) if contiguous else True,
         seconds=time.perf_counter() - t0,
+        stopped_by=result.stopped_by,
         method=result.method,
         message=(
-            f"not met within the time limit of {time_limit:g} s (not a proof that it is impossible; a longer "
-            "time limit may meet it): " + "; ".join(result.violations)
+            f"not met within the search's budget (stopped by {result.stopped_by.replace('_', ' ')}; not a "
+            f"proof that it is impossible: a longer time limit than {time_limit:g} s, which sets the budget, "
+            "may meet it): " + "; ".join(result.violations)
             if result.violations
             else ""
         ),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -11,6 +9,7 @@ from scipy.sparse.csgraph import connected_components
 
 import terrkit.design.heuristic.big_units as heur_lumpy
 from terrkit.design.heuristic.big_units import LUMPY_WIDTHS, lumpy_groups
+from terrkit.design.heuristic.budget import WorkBudget
 from terrkit.design.heuristic.local_search import Plan
 from terrkit.design.heuristic.repartition import balanced_groups
 from terrkit.design.heuristic.search import _design_around, _lumpy_start
@@ -51,7 +50,7 @@ def test_the_pocket_rule_steers_the_search():
     adj = _adjacency(5, [(r, p), (p, x), (x, q), (q, s)])
     values = np.array([30.0, 30.0, 40.0, 30.0, 70.0])
     xy = np.array([[0.0, 0], [10, 0], [20, 0], [30, 0], [40, 0]])
-    groups = lumpy_groups(adj, values, 98, 102, np.ones(5, bool), xy, values, time.perf_counter() + 10)
+    groups = lumpy_groups(adj, values, 98, 102, np.ones(5, bool), xy, values, WorkBudget(1e9, 10))
     assert sorted(tuple(g.tolist()) for g in groups) == [(0, 1, 2), (3, 4)]
 
 
@@ -73,7 +72,7 @@ def test_backtracks_out_of_a_dead_end():
 
     heur_lumpy._without = spy
     try:
-        groups = lumpy_groups(adj, values, lo, hi, np.ones(12, bool), np.c_[xx, yy] * 10.0, values, np.inf)
+        groups = lumpy_groups(adj, values, lo, hi, np.ones(12, bool), np.c_[xx, yy] * 10.0, values)
     finally:
         heur_lumpy._without = real_without
     _check_cover(adj, values, lo, hi, np.ones(12, bool), groups)
@@ -106,7 +105,7 @@ def test_finds_a_cover_exactly_when_one_exists(seed):
     assert (values >= LUMPY_WIDTHS * (hi - lo)).all()
     exists = _exact_cover_exists(balanced_groups(adj, values[:, None], [lo], [hi]), 12)
     yy, xx = np.divmod(np.arange(12), 4)
-    groups = lumpy_groups(adj, values, lo, hi, np.ones(12, bool), np.c_[xx, yy] * 10.0, values, np.inf)
+    groups = lumpy_groups(adj, values, lo, hi, np.ones(12, bool), np.c_[xx, yy] * 10.0, values)
     assert (groups is not None) == exists
     if groups is not None:
         _check_cover(adj, values, lo, hi, np.ones(12, bool), groups)
@@ -125,7 +124,7 @@ def test_covers_are_valid_on_random_grids():
         zone[:10] = True  # the top two rows
         yy, xx = np.divmod(np.arange(20), 5)
         xy = np.c_[xx, yy] * 10.0
-        groups = lumpy_groups(adj, values, lo, hi, zone, xy, values, time.perf_counter() + 10)
+        groups = lumpy_groups(adj, values, lo, hi, zone, xy, values, WorkBudget(1e9, 10))
         if groups is not None:
             _check_cover(adj, values, lo, hi, zone, groups)
             found += 1
@@ -136,9 +135,9 @@ def test_nothing_to_place_or_no_time():
     adj = grid_adjacency(2, 3)
     values = np.array([10.0, 10, 10, 10, 10, 10])  # the band 25-35 is 10 wide: no unit is 2.5 widths
     xy = np.c_[np.arange(6), np.zeros(6)]
-    assert lumpy_groups(adj, values, 25, 35, np.ones(6, bool), xy, values, time.perf_counter() + 10) is None
+    assert lumpy_groups(adj, values, 25, 35, np.ones(6, bool), xy, values, WorkBudget(1e9, 10)) is None
     big = np.array([50.0, 50, 50, 50, 50, 50])
-    assert lumpy_groups(adj, big, 98, 102, np.ones(6, bool), xy, big, time.perf_counter() - 1) is None
+    assert lumpy_groups(adj, big, 98, 102, np.ones(6, bool), xy, big, WorkBudget(0, 10)) is None
 
 
 def _metro_instance():
@@ -161,7 +160,7 @@ def test_lumpy_start_places_the_big_units_and_designs_the_rest():
     centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
     plan = Plan(data, labels, centers, allowed_pairs(data))
     assert plan.violation().max() > 0
-    placed = _lumpy_start(data, plan, time.perf_counter() + 8, seed=0, solver="highs")
+    placed = _lumpy_start(data, plan, WorkBudget(1e9, 8), seed=0, solver="highs")
     assert placed is not None
     new, note = placed
     assert note.endswith("territories of big units placed first by a backtracking search")
@@ -180,7 +179,7 @@ def test_groups_that_cover_every_unit_are_the_whole_plan():
     values = np.array([50.0, 50.0, 50.0, 50.0])
     data = make_data(np.array([[0.0, 0], [10, 0], [0, 10], [10, 10]]), grid_adjacency(2, 2), values, 2, 0.02)
     plan, method = _design_around(
-        data, [np.array([0, 1]), np.array([2, 3])], deadline=time.perf_counter() + 5, seed=0, solver="highs",
+        data, [np.array([0, 1]), np.array([2, 3])], budget=WorkBudget(1e9, 5), seed=0, solver="highs",
         starts=1,
     )  # fmt: skip
     assert method == "every territory fixed"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 import terrkit.design.heuristic.repartition as heur_partition
+from terrkit.design.heuristic.budget import WorkBudget
 from terrkit.design.heuristic.local_search import Plan
 from terrkit.design.heuristic.repartition import balanced_groups, border_blocks, repartition_around
 from terrkit.design.heuristic.seeding import allowed_pairs
@@ -40,11 +40,11 @@ def test_groups_are_exactly_the_connected_sets_in_the_band(seed):
     assert set(found) == expected
 
 
-def test_budget_and_deadline_give_up():
+def test_enumeration_gives_up_when_its_set_count_or_the_work_budget_is_spent():
     adj = grid_adjacency(6, 6)
     m = np.ones((36, 1))
     assert balanced_groups(adj, m, np.array([9.0]), np.array([9.0]), budget=100) is None
-    assert balanced_groups(adj, m, np.array([9.0]), np.array([9.0]), deadline=time.perf_counter() - 1) is None
+    assert balanced_groups(adj, m, np.array([9.0]), np.array([9.0]), work=WorkBudget(0, 30)) is None
 
 
 def _lumpy_plan():
@@ -71,7 +71,7 @@ def _lumpy_plan():
 def test_repartition_balances_lumpy_territories_exactly():
     plan, values, data = _lumpy_plan()
     assert plan.violation().max() > 0
-    assert repartition_around(plan, 0, time.perf_counter() + 30)
+    assert repartition_around(plan, 0, WorkBudget(1e9, 30))
     labels = plan.labels
     assert sorted(np.unique(labels).tolist()) == [0, 1, 2] and len(labels) == 12
     totals = np.bincount(labels, values, minlength=3)
@@ -88,7 +88,7 @@ def test_repartition_leaves_locked_regions_alone():
     plan.locked = np.zeros(12, dtype=bool)
     plan.locked[0] = True
     before = plan.labels.copy()
-    assert not repartition_around(plan, 0, time.perf_counter() + 30)
+    assert not repartition_around(plan, 0, WorkBudget(1e9, 30))
     assert (plan.labels == before).all()
 
 
@@ -121,7 +121,7 @@ def test_repartition_through_border_strips(monkeypatch):
     plan = Plan(data, np.array([0, 0, 0, 0, 1, 1]), np.array([1, 5]), allowed_pairs(data))  # 110 | 90
     plan.xy = data.xy_km
     monkeypatch.setattr(heur_partition, "BORDER_DEPTHS", (1,))
-    assert repartition_around(plan, 0, time.perf_counter() + 30)
+    assert repartition_around(plan, 0, WorkBudget(1e9, 30))
     assert plan.labels.tolist() == [0, 0, 0, 1, 1, 1]
     assert np.bincount(plan.labels, values).tolist() == [100.0, 100.0]
 
@@ -138,7 +138,7 @@ def test_repartition_with_merged_cores_is_balanced_and_contiguous(monkeypatch, s
     plan.xy = data.xy_km
     monkeypatch.setattr(heur_partition, "BORDER_DEPTHS", (2, 1))
     worst = int(np.argmax(plan.violation()))
-    assert repartition_around(plan, worst, time.perf_counter() + 30)
+    assert repartition_around(plan, worst, WorkBudget(1e9, 30))
     # the re-partitioned region (the territories that changed, the worst one among them) is balanced
     changed = np.unique(np.r_[labels[plan.labels != labels], plan.labels[plan.labels != labels]])
     assert worst in changed

@@ -231,7 +231,7 @@ def choose_method(data) -> str:
     return "exact" if model_size(data) <= EXACT_MODEL_SIZE else "heuristic"
 
 
-def _heuristic(data, time_limit: float, seed: int, solver: str):
+def _heuristic(data, time_limit: float, seed: int, solver: str, work: float | None = None):
     try:
         from terrkit.design.heuristic.search import solve_heuristic
     except ImportError as exc:
@@ -240,10 +240,12 @@ def _heuristic(data, time_limit: float, seed: int, solver: str):
             "which is "
             f"not available ({exc}); use method='exact' with a time limit"
         ) from exc
-    return solve_heuristic(data, time_limit=time_limit, seed=seed, solver=solver)
+    return solve_heuristic(data, time_limit=time_limit, seed=seed, solver=solver, work=work)
 
 
-def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, method="auto", msg=False):
+def solve_problem(
+    problem, *, solver="highs", time_limit=60, gap=None, seed=0, method="auto", msg=False, work=None
+):
     """Check, choose the method, solve and build the :class:`~terrkit.design.DesignResult`."""
     import time
 
@@ -259,6 +261,10 @@ def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, m
     if time_limit is not None and time_limit <= 0:
         raise ValueError(f"time limit must be positive, got {time_limit}")
     time_limit = 1e9 if time_limit is None else float(time_limit)
+    if work is None:  # from the time limit asked for, not the time left after the checks: deterministic
+        from terrkit.design.heuristic.budget import default_work
+
+        work = default_work(time_limit)
     data = problem.data
     t0 = time.perf_counter()
     issues = problem.check()
@@ -266,6 +272,7 @@ def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, m
         raise InfeasibleError("no alignment is possible: " + "; ".join(issues))
     chosen = choose_method(data) if method == "auto" else method
     status, bound = "feasible", None
+    h = None  # the heuristic's outcome, when it ran
     if chosen == "exact":
         if data.fixed_centers is not None and data.q == 0 and not data.contiguous and data.max_moved is None:
             out = nearest_assignment(data)
@@ -281,7 +288,7 @@ def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, m
         if out.labels is None:
             left = time_limit - (time.perf_counter() - t0)
             try:
-                h = _heuristic(data, max(left, 5.0), seed, solver)
+                h = _heuristic(data, max(left, 1.0), seed, solver, work)
             except SolverError as exc:
                 raise SolverError(
                     f"the exact model found no alignment within {time_limit:g} s; "
@@ -299,7 +306,7 @@ def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, m
                 out.method,
             )
     else:
-        h = _heuristic(data, time_limit, seed, solver)
+        h = _heuristic(data, time_limit, seed, solver, work)
         labels, centers = np.asarray(h.labels), np.asarray(h.centers)
         bound = h.lower_bound
         method_name = h.method
@@ -317,6 +324,11 @@ def solve_problem(problem, *, solver="highs", time_limit=60, gap=None, seed=0, m
         target=data.target,
         balance_names=[b.column for b in problem.balances],
     )
+    if h is not None:
+        result.stopped_by = h.stopped_by
+        result.work_used, result.work_budget = h.work_used, h.work_budget
+    elif status != "optimal" and gap is None:
+        result.stopped_by = "time_limit"  # an exact solve that is not proven optimal ran out of time
     names = problem.territory_names
     violations = requirement_violations(data, labels, list(names), centers)
     if violations:

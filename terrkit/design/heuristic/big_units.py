@@ -14,17 +14,16 @@ neighbours (the most constrained one), tries its candidate groups from the most 
 lumpy unit left can still be given a group; it backtracks on a dead end. The groups found are fixed as
 territories and the heuristic designs the others on the remaining, finer units.
 
-The search is bounded by a deadline and a number of placements; it returns None when it finds no cover.
+The search is bounded by a number of placements and the work budget; it returns None when it finds no cover.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import scipy.sparse as sp
 
 from terrkit.design.checks.band_reach import may_reach_band, unit_witnesses
+from terrkit.design.heuristic.budget import REPAIR_STEP, WorkBudget
 from terrkit.design.heuristic.repartition import group_costs
 
 __all__ = ["is_lumpy", "lumpy_groups"]
@@ -65,7 +64,7 @@ def lumpy_groups(
     zone: np.ndarray,
     xy: np.ndarray,
     weight: np.ndarray,
-    deadline: float,
+    budget: WorkBudget | None = None,
 ) -> list[np.ndarray] | None:
     """Disjoint territories (connected, in the band) that hold every lumpy unit of ``zone``.
 
@@ -83,13 +82,15 @@ def lumpy_groups(
         ``(n, 2)`` planar coordinates (compact groups are tried first).
     weight : numpy.ndarray
         ``(n,)`` objective weight of the units.
-    deadline : float
-        ``time.perf_counter()`` value to give up at.
+    budget : WorkBudget, optional
+        Charged ``REPAIR_STEP`` per placement tried; the search gives up when it is spent (and always after
+        ``PLACEMENT_BUDGET`` placements).
 
     Returns
     -------
     list of numpy.ndarray or None
-        The groups (unit indices), or None when the zone has no lumpy unit or no cover was found in time.
+        The groups (unit indices), or None when the zone has no lumpy unit or no cover was found within
+        the budget.
     """
     v = np.asarray(values, dtype=float)
     lo, hi = float(lower), float(upper)
@@ -105,7 +106,7 @@ def lumpy_groups(
         todo = np.flatnonzero(lumpy & ~taken)
         if len(todo) == 0:
             return groups
-        if time.perf_counter() > deadline or placements[0] > PLACEMENT_BUDGET:
+        if placements[0] > PLACEMENT_BUDGET or (budget is not None and budget.exhausted()):
             raise _GiveUp
         a = _without(adj, taken)
         if not all(may_reach_band(a, v, lo, hi, int(r), budget=SEARCH_BUDGET) for r in todo):
@@ -116,6 +117,8 @@ def lumpy_groups(
         spread = group_costs([np.asarray(g) for g in candidates], xy, weight) if candidates else []
         for _, g in sorted(zip(spread, candidates, strict=True), key=lambda c: c[0]):
             placements[0] += 1
+            if budget is not None:
+                budget.charge(REPAIR_STEP, "enumeration")
             now = taken.copy()
             now[list(g)] = True
             found = place(now, [*groups, g])

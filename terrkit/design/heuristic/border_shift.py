@@ -16,11 +16,11 @@ budget). The local search of :mod:`terrkit.design.heuristic.search` polishes the
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from terrkit.design.heuristic.budget import WorkBudget
 from terrkit.design.heuristic.transport_lp import solve_transport_lp
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def _candidate_pairs(adjacency: sp.csr_matrix, labels: np.ndarray, original: np.
     return pairs[:, 0], pairs[:, 1]
 
 
-def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds: int = MAX_ROUNDS) -> int:
+def shift_boundaries(plan, original: np.ndarray, *, budget: WorkBudget, max_rounds: int = MAX_ROUNDS) -> int:
     """Move the plan's borders until every territory is within its bands (see the module docstring).
 
     Each round solves the LP, then applies the moves it asks for one unit at a time, only while the unit
@@ -60,10 +60,10 @@ def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds:
         The plan to shift in place: contiguous, every unit assigned.
     original : numpy.ndarray
         ``(n,)`` today's territory of every unit (a unit may always go back to it).
-    deadline : float
-        ``time.perf_counter()`` safety stop.
+    budget : WorkBudget
+        Work budget: the LPs' simplex iterations are charged to it, and no round starts once it is spent.
     max_rounds : int
-        Work budget in LP rounds.
+        At most this many LP rounds.
 
     Returns
     -------
@@ -84,7 +84,7 @@ def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds:
     rounds = 0
     best, stale = plan.violation().sum(), 0
     for rounds in range(1, max_rounds + 1):
-        if plan.violation().max(initial=0.0) <= 1e-12 or time.perf_counter() > deadline:
+        if plan.violation().max(initial=0.0) <= 1e-12 or budget.exhausted():
             break
         # the LP keeps asking for moves that cannot be made: leave the rest to the local search
         if stale >= STALL_ROUNDS:
@@ -94,8 +94,7 @@ def shift_boundaries(plan, original: np.ndarray, *, deadline: float, max_rounds:
         i, t = i[ok], t[ok]
         c = plan.cost_to(i, t)
         penalty = 100.0 * (float(np.abs(c).max(initial=0.0)) + 1e-9) / measure_scale
-        left = max(deadline - time.perf_counter(), 0.5)
-        res = solve_transport_lp(i, t, c, n, k, M, lo_lp, hi_lp, soft=True, penalty=penalty, time_limit=left)
+        res = solve_transport_lp(i, t, c, n, k, M, lo_lp, hi_lp, soft=True, penalty=penalty, budget=budget)
         if res.x is None:
             break
         order = np.lexsort((-res.x, i))

@@ -24,12 +24,19 @@ and :meth:`Plan.update_centers` moves each free center to its territory's weight
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
+from terrkit.design.heuristic.budget import (
+    AP_MEMBER,
+    MIP_NODE,
+    MOVE,
+    REPAIR_STEP,
+    UNITS_PER_SECOND,
+    WorkBudget,
+)
 from terrkit.design.problem.contiguity import articulation_points, edge_arrays
 
 __all__ = ["Plan"]
@@ -37,6 +44,11 @@ __all__ = ["Plan"]
 log = logging.getLogger(__name__)
 
 _TOL = 1e-9
+#: Work one repair after a perturbation may use (about 5 s on the reference machine): enough to settle the
+#: shaken region, small enough that a hopeless perturbation does not eat the budget.
+PERTURB_REPAIR_WORK = 5.0 * UNITS_PER_SECOND
+#: The region MIP is not started with less work left than about 10 of its nodes.
+REGION_MIP_MIN_WORK = 10 * MIP_NODE
 
 
 class Plan:
@@ -121,6 +133,7 @@ class Plan:
         self.moved_total = float(self.mm[self._moved_mask(np.arange(self.n), self.labels)].sum())
         self.ap = np.zeros(self.n, dtype=bool)
         self.ap_dirty = np.ones(self.k, dtype=bool)
+        self._ap_members = 0  # units whose cut-vertex status was recomputed since the last charge
 
     def _moved_mask(self, i: np.ndarray, t: np.ndarray) -> np.ndarray:
         if self.cur is None:
@@ -156,6 +169,12 @@ class Plan:
         members = np.flatnonzero(self.labels == t)
         self.ap[members] = articulation_points(self.indptr, self.indices, members)
         self.ap_dirty[t] = False
+        self._ap_members += len(members)
+
+    def _charge(self, budget: WorkBudget, units: float, step: str) -> None:
+        """Charge ``units`` of ``step`` plus the cut-vertex recomputations done since the last charge."""
+        budget.charge(units + AP_MEMBER * self._ap_members, step)
+        self._ap_members = 0
 
     def removable(self, i: int) -> bool:
         """Whether unit ``i`` may leave its territory (not locked, not a center, not a cut vertex)."""
@@ -240,8 +259,11 @@ class Plan:
         return key // self.k, key % self.k
 
     # ------------------------------------------------------------------ improvement
-    def improve_moves(self, deadline: float) -> float:
-        """One pass of improving boundary moves, best first. Returns the objective decrease."""
+    def improve_moves(self, budget: WorkBudget) -> float:
+        """One pass of improving boundary moves, best first. Returns the objective decrease.
+
+        Every candidate examined costs ``MOVE`` work units of ``budget``.
+        """
         i_all, b_all = self.pairs()
         if len(i_all) == 0:
             return 0.0
@@ -252,8 +274,9 @@ class Plan:
         gain = 0.0
         a_gen = self.labels[i_all]
         for p in sel.tolist():
-            if time.perf_counter() > deadline:
+            if budget.exhausted():
                 break
+            self._charge(budget, MOVE, "moves")
             i, b = int(i_all[p]), int(b_all[p])
             a = int(self.labels[i])
             if a != a_gen[p] or a == b:
@@ -269,12 +292,13 @@ class Plan:
             gain += old - self.own[i]
         return gain
 
-    def improve_swaps(self, deadline: float, per_side: int = 4) -> float:
+    def improve_swaps(self, budget: WorkBudget, per_side: int = 4) -> float:
         """Exchange pairs of border units between neighbouring territories when the pair lowers the objective.
 
         For every ordered border ``(a, b)`` the ``per_side`` units of ``a`` with the best move delta towards
         ``b`` are candidates; pairs ``(i: a -> b, j: b -> a)`` with a negative summed delta are tried best
-        first, checking balance of the exchange, connectivity of both donors, and the moved cap.
+        first, checking balance of the exchange, connectivity of both donors, and the moved cap. Every pair
+        tried costs ``MOVE`` work units of ``budget``.
         """
         i_all, b_all = self.pairs()
         if len(i_all) == 0:
@@ -307,8 +331,9 @@ class Plan:
         trials.sort()
         gain = 0.0
         for _, i, j, a, b in trials:
-            if time.perf_counter() > deadline:
+            if budget.exhausted():
                 break
+            self._charge(budget, MOVE, "moves")
             if self.labels[i] != a or self.labels[j] != b:
                 continue
             if not self.touches(i, b) or not self.removable(i):
@@ -403,7 +428,7 @@ class Plan:
                 return u, a, b
         return None
 
-    def _fix(self, s: int, first_tries: int = 4, depth: int = 25) -> bool:
+    def _fix(self, s: int, budget: WorkBudget, first_tries: int = 4, depth: int = 25) -> bool:
         """Ejection chain from violated territory ``s``; keeps the first chain that lowers total violation.
 
         First greedy chains: an over-full ``s`` pushes a unit to a neighbour (the unit that leaves ``s`` least
@@ -413,6 +438,7 @@ class Plan:
         """
         push = bool((self.T[s] > self.U[s] + self.tol).any())
         before = float(self.violation().sum())
+        self._charge(budget, REPAIR_STEP, "repair")
         i, b = self._moves_from(s) if push else self._moves_into(s)
         first = self._ranked(i, b, push, {s})
         tried = 0
@@ -433,6 +459,7 @@ class Plan:
                 if self.viol(self.T[nxt], nxt) <= 1e-12:
                     break
                 visited.add(nxt)
+                self._charge(budget, REPAIR_STEP, "repair")
                 i, b = self._moves_from(nxt) if push else self._moves_into(nxt)
                 step = self._apply_first(self._ranked(i, b, push, visited))
                 if step is None:
@@ -444,9 +471,11 @@ class Plan:
                 return True
             for u, a in reversed(done):
                 self.move(u, a)
-        return self._fix_by_paths(s, push, before)
+        return self._fix_by_paths(s, push, before, budget)
 
-    def _fix_by_paths(self, s: int, push: bool, before: float, n_targets: int = 8) -> bool:
+    def _fix_by_paths(
+        self, s: int, push: bool, before: float, budget: WorkBudget, n_targets: int = 8
+    ) -> bool:
         i_all, b_all = self.pairs()
         g = sp.csr_matrix((np.ones(len(i_all)), (self.labels[i_all], b_all)), shape=(self.k, self.k))
         if not push:
@@ -469,6 +498,7 @@ class Plan:
             done: list[tuple[int, int]] = []
             for x in range(len(path) - 1):
                 g_, r_ = (path[x], path[x + 1]) if push else (path[x + 1], path[x])
+                self._charge(budget, REPAIR_STEP, "repair")
                 i, b = self._moves_from(g_)
                 sel = b == r_
                 step = self._apply_first(self._ranked(i[sel], b[sel], push, set()))
@@ -481,20 +511,25 @@ class Plan:
                 self.move(u, a)
         return False
 
-    def repair_balance(self, deadline: float, max_steps: int = 100000) -> bool:
-        """Run ejection chains until every territory is within bounds; returns True if balanced."""
+    def repair_balance(self, budget: WorkBudget, max_steps: int = 100000) -> bool:
+        """Repair the balance until every territory is within bounds; returns True if balanced.
+
+        The worst territory first: ejection chains, then a re-split with a neighbour, then an exact
+        re-partition of its region, then the region MIP, each charged to ``budget``; until balanced, no
+        territory can be improved, or the budget is spent.
+        """
         if self.q == 0:
             return True
         stuck: set[int] = set()
         steps = 0
         self.center_moves = bool(self.centers_are_units and not self.fixed)
         try:
-            return self._repair_loop(deadline, max_steps, stuck, steps)
+            return self._repair_loop(budget, max_steps, stuck, steps)
         finally:
             self.center_moves = False
 
-    def _repair_loop(self, deadline: float, max_steps: int, stuck: set[int], steps: int) -> bool:
-        while time.perf_counter() < deadline and steps < max_steps:
+    def _repair_loop(self, budget: WorkBudget, max_steps: int, stuck: set[int], steps: int) -> bool:
+        while not budget.exhausted() and steps < max_steps:
             v = self.violation()
             bad = [t for t in np.argsort(-v, kind="stable").tolist() if v[t] > 1e-12 and t not in stuck]
             if not bad:
@@ -502,17 +537,17 @@ class Plan:
             steps += 1
             s = bad[0]
             if (
-                self._fix(s)
-                or self._fix_by_resplit(s)
-                or (self.use_partition and self._fix_by_partition(s, deadline))
-                or (self.use_mip and self._fix_by_mip(s, deadline))
+                self._fix(s, budget)
+                or self._fix_by_resplit(s, budget)
+                or (self.use_partition and self._fix_by_partition(s, budget))
+                or (self.use_mip and self._fix_by_mip(s, budget))
             ):
                 stuck.discard(s)
             else:
                 stuck.add(s)
         return bool(self.violation().max(initial=0.0) <= 1e-9)
 
-    def _fix_by_resplit(self, s: int) -> bool:
+    def _fix_by_resplit(self, s: int, budget: WorkBudget) -> bool:
         """Re-split ``s`` with a neighbour along a random spanning tree.
 
         See :mod:`terrkit.design.heuristic.recom`.
@@ -534,24 +569,36 @@ class Plan:
         self._resplits += 1
         before = float(self.violation().sum())
         for b in nb[np.argsort(dev.sum(axis=1), kind="stable")].tolist():
-            if resplit_pair(self, s, int(b), rng) and float(self.violation().sum()) < before - 1e-12:
+            if budget.exhausted():
+                return False
+            if (
+                resplit_pair(self, s, int(b), rng, budget=budget)
+                and float(self.violation().sum()) < before - 1e-12
+            ):
                 return True
         # several territories at once: s, its neighbours, then their neighbours (at most 8)
         g = self._territory_graph_all()
         ring2 = np.setdiff1d(np.unique(g[nb].indices), np.r_[nb, s])
         for region in (np.r_[s, nb], np.r_[s, nb, ring2][:8]):
-            if len(region) > 2 and resplit_region(self, region, rng):
+            if (
+                len(region) > 2
+                and not budget.exhausted()
+                and resplit_region(self, region, rng, budget=budget)
+            ):
                 if float(self.violation().sum()) < before - 1e-12:
                     return True
         return False
 
-    def perturb_and_repair(self, deadline: float, seed: int = 0, relax: float = 2.5, steps: int = 8) -> bool:
+    def perturb_and_repair(
+        self, budget: WorkBudget, seed: int = 0, relax: float = 2.5, steps: int = 8
+    ) -> bool:
         """Iterated repair for tight spots: shake the region around the worst territory, then repair.
 
         The balance band is widened ``relax`` times, ``steps`` random recombinations (re-splits of two
         neighbouring territories along random spanning trees, :func:`resplit_pair`) change the shapes within
         two rings of the worst territory, the band is restored and :meth:`repair_balance` runs. The result is
-        kept when the total violation drops, else the plan is restored; until balanced or the deadline.
+        kept when the total violation drops, else the plan is restored; until balanced or ``budget`` is spent
+        (each repair gets at most ``PERTURB_REPAIR_WORK`` of it).
         """
         if not self.enforce or self.q == 0:
             return bool(self.violation().max(initial=0.0) <= 1e-9)
@@ -562,7 +609,7 @@ class Plan:
         mid = np.where(np.isfinite(L0) & np.isfinite(U0), (L0 + U0) / 2, np.nan)
         half = np.where(np.isfinite(mid), (U0 - L0) / 2, np.nan)
         tries = 0
-        while time.perf_counter() < deadline:
+        while not budget.exhausted():
             v = self.violation()
             if v.max(initial=0.0) <= 1e-9:
                 return True
@@ -579,11 +626,13 @@ class Plan:
                 nb = g[[a]].indices
                 nb = nb[np.isin(nb, ring)]
                 if len(nb):
-                    resplit_pair(self, a, int(rng.choice(nb)), rng, trees=10, max_cuts=3, force=True)
+                    resplit_pair(
+                        self, a, int(rng.choice(nb)), rng, trees=10, max_cuts=3, force=True, budget=budget
+                    )
             self.L, self.U = L0, U0
             self.use_mip = self.use_partition = False
             try:
-                self.repair_balance(min(deadline, time.perf_counter() + 5.0))
+                self.repair_balance(budget.units(PERTURB_REPAIR_WORK))
             finally:
                 self.use_mip = self.use_partition = True
             after = float(self.violation().sum())
@@ -597,15 +646,15 @@ class Plan:
             tries += 1
         return bool(self.violation().max(initial=0.0) <= 1e-9)
 
-    def _fix_by_partition(self, s: int, deadline: float) -> bool:
+    def _fix_by_partition(self, s: int, budget: WorkBudget) -> bool:
         """Re-partition ``s`` and its neighbours from all their balanced groups (:mod:`.heur_partition`)."""
         if not self.enforce:
             return False
         from terrkit.design.heuristic.repartition import repartition_around
 
-        return repartition_around(self, s, deadline)
+        return repartition_around(self, s, budget)
 
-    def _fix_by_mip(self, s: int, deadline: float) -> bool:
+    def _fix_by_mip(self, s: int, budget: WorkBudget) -> bool:
         """Re-solve ``s`` and its neighbouring territories exactly (contiguity enforced only)."""
         if not self.enforce:
             return False
@@ -620,11 +669,10 @@ class Plan:
                 g = self._territory_graph_all()
                 ring = np.unique(g[nb].indices) if len(nb) else nb
                 ring = np.r_[nb, np.setdiff1d(ring, np.r_[nb, s])][:8]
-            left = deadline - time.perf_counter()
-            if left < 0.5:
+            if budget.left() < REGION_MIP_MIN_WORK or budget.clock_passed():
                 return False
             terrs = np.r_[s, ring]
-            region_mip(self, terrs, time_limit=min(3.0, 0.1 * left), feasibility=True, free_roots=True)
+            region_mip(self, terrs, budget=budget, feasibility=True, free_roots=True)
             if float(self.violation().sum()) < before - 1e-12:
                 return True
         return False

@@ -13,11 +13,20 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
+from terrkit.design.heuristic.budget import RESPLIT_UNIT, WorkBudget
+
 __all__ = ["resplit_pair"]
 
 
 def resplit_pair(
-    plan, a: int, b: int, rng: np.random.Generator, trees: int = 40, max_cuts: int = 8, force: bool = False
+    plan,
+    a: int,
+    b: int,
+    rng: np.random.Generator,
+    trees: int = 40,
+    max_cuts: int = 8,
+    force: bool = False,
+    budget: WorkBudget | None = None,
 ) -> bool:
     """Re-split territories ``a`` and ``b`` of ``plan`` in place; returns True if both end within bounds.
 
@@ -35,6 +44,8 @@ def resplit_pair(
         Stop after this many valid cuts and keep the cheapest.
     force : bool
         Keep any valid cut (used to perturb a plan), not only one that lowers the violation.
+    budget : WorkBudget, optional
+        Charged ``RESPLIT_UNIT`` per unit of the pair and tree drawn; no more trees once it is spent.
     """
     if not plan.enforce or plan.q == 0:
         return False
@@ -57,6 +68,10 @@ def resplit_pair(
     best = None
     found = 0
     for _ in range(trees):
+        if budget is not None:
+            if budget.exhausted():
+                break
+            budget.charge(RESPLIT_UNIT * nU, "resplit")
         wts = sp.csr_matrix((rng.random(sub.nnz) + 1.0, (sub.row, sub.col)), shape=(nU, nU))
         tree = minimum_spanning_tree(wts)
         tree = (tree + tree.T).tocsr()
@@ -154,14 +169,17 @@ def _split_cost(plan, U: np.ndarray, lab: np.ndarray, a: int, b: int) -> float:
     return total
 
 
-def resplit_region(plan, terrs: np.ndarray, rng: np.random.Generator, attempts: int = 300) -> bool:
+def resplit_region(
+    plan, terrs: np.ndarray, rng: np.random.Generator, attempts: int = 300, budget: WorkBudget | None = None
+) -> bool:
     """Re-partition the union of several territories by recursive spanning-tree cuts; True if balanced.
 
     Repeatedly draws a random spanning tree of the still-unassigned units and cuts off a subtree whose totals
     fit one territory while the rest can still hold the remaining territories (as GerryChain's
     ``recursive_tree_part`` does for a whole map). The parts are matched to the territories by the largest
     overlap (locks and fixed centers must match). Kept only if every territory of the region ends within
-    bounds; among valid partitions found, the one moving the fewest units wins.
+    bounds; among valid partitions found, the one moving the fewest units wins. With ``budget``, every tree
+    drawn is charged ``RESPLIT_UNIT`` per unit it spans, and no attempt starts once the budget is spent.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -182,6 +200,10 @@ def resplit_region(plan, terrs: np.ndarray, rng: np.random.Generator, attempts: 
     pinned = plan.locked[U] | (plan.is_center[U] & plan.fixed)
     best = None
     for _ in range(attempts):
+        if budget is not None:
+            if budget.exhausted():
+                break
+            budget.charge(RESPLIT_UNIT * nU * (m - 1), "resplit")
         part = np.full(nU, -1, dtype=np.int64)
         remaining = np.arange(nU)
         ok = True

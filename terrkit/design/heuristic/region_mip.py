@@ -28,15 +28,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from terrkit.design.exact.solvers import quiet_highs
+from terrkit.design.heuristic.budget import WorkBudget, charge_highs, limit_highs
 
 __all__ = ["region_mip"]
+
+#: Branch-and-bound nodes of one region MIP: it starts from the current plan and only has to find a better
+#: one, which HiGHS does at the root or in the first few hundred nodes when it can at all.
+REGION_MIP_NODES = 300
 
 
 def region_mip(
     plan,
     terrs: np.ndarray,
     *,
-    time_limit: float = 5.0,
+    budget: WorkBudget,
     violation_weight: float = 1e4,
     hops: int = 2,
     feasibility: bool = False,
@@ -50,8 +55,9 @@ def region_mip(
         The plan (its centers stay).
     terrs : numpy.ndarray
         Territory indices forming the region.
-    time_limit : float
-        HiGHS time limit in seconds.
+    budget : WorkBudget
+        Work budget: the MIP stops after ``REGION_MIP_NODES`` nodes, its nodes and simplex iterations are
+        charged to the budget, and its time limit is the budget's safety stop.
     violation_weight : float
         Cost of one unit of normalised balance violation relative to the region's mean unit cost sum.
     hops : int
@@ -219,8 +225,9 @@ def region_mip(
     lp.integrality_ = integ + [highspy.HighsVarType.kInteger] * (nroot // 2)
     h = quiet_highs()
     h.setOptionValue("random_seed", 0)
-    h.setOptionValue("time_limit", float(max(time_limit, 0.2)))
     h.setOptionValue("mip_rel_gap", 1e-4)
+    if not limit_highs(h, budget, nodes=REGION_MIP_NODES):
+        return False
     h.passModel(lp)
     # start: the current plan
     x0 = np.zeros(ncol)
@@ -234,6 +241,7 @@ def region_mip(
     start.value_valid = True
     h.setSolution(start)
     h.run()
+    charge_highs(h, budget)
     sol = h.getSolution()
     info = h.getInfo()
     if not sol.value_valid or info.primal_solution_status != 2:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 
 import highspy
 import numpy as np
@@ -45,6 +44,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from terrkit.design.exact.solvers import quiet_highs
+from terrkit.design.heuristic.budget import ENUM_SET, WorkBudget, charge_highs, limit_highs
 
 __all__ = ["balanced_groups", "border_blocks", "group_costs", "repartition_around"]
 
@@ -57,6 +57,9 @@ GROUP_BUDGET = 40_000
 #: Border strips tried in turn when the region's enumeration is too big: ``None`` lists groups of single
 #: units; a depth ``d`` merges every unit more than ``d - 1`` hops from another territory's units (see notes).
 BORDER_DEPTHS: tuple[int | None, ...] = (None, 2, 1)
+#: Branch-and-bound nodes of one partition MIP: a set partition over a few thousand groups is solved at the
+#: root or within a few dozen nodes; a region that needs more is left to the next operator.
+PARTITION_NODES = 500
 
 
 class _TooMany(Exception):
@@ -70,7 +73,7 @@ def balanced_groups(
     upper: np.ndarray,
     *,
     budget: int = GROUP_BUDGET,
-    deadline: float = np.inf,
+    work: WorkBudget | None = None,
 ) -> list[np.ndarray] | None:
     """Every connected set of units with every measure inside ``[lower, upper]`` (each set once).
 
@@ -84,13 +87,14 @@ def balanced_groups(
         ``(q,)`` band of every measure.
     budget : int
         Sets visited before giving up.
-    deadline : float
-        ``time.perf_counter()`` value at which to give up.
+    work : WorkBudget, optional
+        The search's work budget, charged ``ENUM_SET`` per set visited; the enumeration gives up when it
+        is spent.
 
     Returns
     -------
     list of numpy.ndarray or None
-        The groups (unit indices), or None when the enumeration exceeded ``budget`` or ``deadline``.
+        The groups (unit indices), or None when the enumeration exceeded ``budget`` or ``work``.
 
     Notes
     -----
@@ -115,8 +119,10 @@ def balanced_groups(
         visited[0] += 1
         if visited[0] > budget or len(members) > limit // 2:
             raise _TooMany
-        if visited[0] % 2048 == 0 and time.perf_counter() > deadline:
-            raise _TooMany
+        if work is not None and visited[0] % 2048 == 0:
+            work.charge(2048 * ENUM_SET, "enumeration")
+            if work.exhausted():
+                raise _TooMany
         if (total >= lo * (1 - 1e-12)).all():
             groups.append(np.array(members, dtype=np.int64))
         excluded = set(excluded)
@@ -198,7 +204,7 @@ def group_costs(groups: list[np.ndarray], xy: np.ndarray, w: np.ndarray) -> np.n
 
 
 def _solve_partition(
-    groups: list[np.ndarray], n_units: int, n_parts: int, cost: np.ndarray, time_limit: float
+    groups: list[np.ndarray], n_units: int, n_parts: int, cost: np.ndarray, budget: WorkBudget
 ):
     """Chosen group indices of a set partition of ``n_units`` into ``n_parts`` groups, or None."""
     sizes = np.array([len(g) for g in groups])
@@ -221,10 +227,12 @@ def _solve_partition(
     lp.integrality_ = [highspy.HighsVarType.kInteger] * ng
     h = quiet_highs()
     h.setOptionValue("random_seed", 0)
-    h.setOptionValue("time_limit", float(max(time_limit, 0.2)))
     h.setOptionValue("mip_rel_gap", 1e-3)
+    if not limit_highs(h, budget, nodes=PARTITION_NODES):
+        return None
     h.passModel(lp)
     h.run()
+    charge_highs(h, budget)
     sol = h.getSolution()
     if not sol.value_valid or h.getInfo().primal_solution_status != 2:
         return None
@@ -277,7 +285,7 @@ def border_blocks(adjacency: sp.csr_matrix, labels: np.ndarray, depth: int | Non
 
 
 def _region_groups(
-    plan, terrs: np.ndarray, units: np.ndarray, deadline: float, depths: tuple[int | None, ...]
+    plan, terrs: np.ndarray, units: np.ndarray, budget: WorkBudget, depths: tuple[int | None, ...]
 ) -> tuple[list[np.ndarray], int | None] | None:
     """Balanced, connected groups of the region's units (local indices) and the border depth that listed them.
 
@@ -292,9 +300,7 @@ def _region_groups(
         block_adj.setdiag(0)
         block_adj.eliminate_zeros()
         block_measures = spread.T @ plan.M[units]
-        groups = balanced_groups(
-            block_adj, block_measures, plan.L[terrs[0]], plan.U[terrs[0]], deadline=deadline
-        )
+        groups = balanced_groups(block_adj, block_measures, plan.L[terrs[0]], plan.U[terrs[0]], work=budget)
         if groups is not None:
             if depth is None:
                 return groups, depth
@@ -319,7 +325,7 @@ def _apply(plan, terrs: np.ndarray, units: np.ndarray, parts: list[np.ndarray]) 
     plan.reset_centers(terrs)
 
 
-def repartition_around(plan, s: int, deadline: float) -> bool:
+def repartition_around(plan, s: int, budget: WorkBudget) -> bool:
     """Re-partition territory ``s`` and its neighbours exactly into balanced, connected territories.
 
     Parameters
@@ -328,8 +334,9 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
         The plan, changed in place when a balanced re-partition is found.
     s : int
         The territory to fix.
-    deadline : float
-        ``time.perf_counter()`` value to stop at.
+    budget : WorkBudget
+        Work budget: the enumerations and the partition MIPs are charged to it, and the region stops growing
+        once it is spent.
 
     Returns
     -------
@@ -342,7 +349,7 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
     size = np.bincount(plan.labels, minlength=plan.k)
     too_fine: list[int] = []  # neighbours whose small units make the enumeration explode
     depths = BORDER_DEPTHS
-    while len(region) < MAX_TERRITORIES and time.perf_counter() < deadline:
+    while len(region) < MAX_TERRITORIES and not budget.exhausted():
         nb = np.setdiff1d(np.unique(g[region].indices), region + too_fine)
         if len(nb) == 0:
             break
@@ -354,7 +361,7 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
         units = np.flatnonzero(np.isin(plan.labels, terrs))
         if not _applies(plan, terrs, units):
             break
-        listed = _region_groups(plan, terrs, units, deadline, depths)
+        listed = _region_groups(plan, terrs, units, budget, depths)
         if listed is None:
             too_fine.append(candidate)
             if len(too_fine) > MAX_TERRITORIES:
@@ -367,10 +374,7 @@ def repartition_around(plan, s: int, deadline: float) -> bool:
             continue
         xy = plan.xy[units] if plan.xy is not None else np.c_[np.arange(len(units)), np.zeros(len(units))]
         cost = group_costs(groups, xy, plan.w[units])
-        left = deadline - time.perf_counter()
-        if left < 0.5:
-            break
-        chosen = _solve_partition(groups, len(units), len(terrs), cost, min(10.0, 0.5 * left))
+        chosen = _solve_partition(groups, len(units), len(terrs), cost, budget)
         log.debug(
             "re-partition around %d: %d territories, %d units, border depth %s, %d groups: %s",
             s,

@@ -27,8 +27,10 @@ territories,
    start (:mod:`terrkit.design.heuristic.forced`). The best start wins: balanced first, then contiguous, then
    the least violation, then the lowest objective.
 
-Steps that do not watch the clock may overrun it a little, so the last ``FINISH_MARGIN`` of the time limit
-is kept free.
+Every step charges its work to one :class:`~terrkit.design.heuristic.budget.WorkBudget` and stops when its
+share is spent, so the plan depends on the inputs, the seed and the budget, never on the machine's speed.
+The time limit is only a safety stop; a step between two budget checks may pass it a little, so the safety
+stop comes ``FINISH_MARGIN`` of the time limit (at most 2 s) before it.
 
 The objective is the p-median one, :math:`\\sum_i w_i d(i, c_{t(i)})^p + \\pi\\,\\#\\text{moved}`. A lower
 bound is returned only when centers are fixed: the transportation LP over all allowed pairs with hard balance
@@ -39,11 +41,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from terrkit.design.heuristic.border_shift import shift_boundaries
+from terrkit.design.heuristic.budget import ROUND_UNIT, UNITS_PER_SECOND, WorkBudget, default_work
 from terrkit.design.heuristic.forced import (
     fit_every_band,
     fixing_applies,
@@ -76,16 +79,36 @@ LP_MARGIN = 0.15
 #: Location-allocation stops when an LP / center-update round gains less than this share of the objective.
 LA_MIN_GAIN = 2e-4
 
-#: Share of the time limit (at most 2 s) kept free at the end, for steps that overrun the deadline a little.
+#: At most this many LP / center-update rounds: a cap well above what is needed, since the rounds stop as
+#: soon as one gains less than ``LA_MIN_GAIN``.
+LA_ROUNDS = 40
+#: Candidate territories per unit in the first assignment LP: a unit's best territory is nearly always among
+#: its nearest few centers, and the LP doubles the number while it cannot balance.
+LA_NEAREST = 8
+#: Share of a start's work for location-allocation: the LP rounds; the rest is for repair and polishing.
+LA_SHARE = 0.4
+#: At most this many local-search rounds (repair, moves, swaps, centers): a cap, since the rounds stop when
+#: two in a row gain nothing.
+LOCAL_ROUNDS = 50
+#: Share of a start's work left that the balance repair of one local-search round may use ...
+ROUND_REPAIR_SHARE = 0.1
+#: ... but at least this much (about 2 s on the reference machine): a late round still gets a real repair.
+ROUND_REPAIR_MIN_WORK = 2.0 * UNITS_PER_SECOND
+#: Share of a start's work left for shaking tight spots (perturb and repair); the region MIP gets the rest.
+PERTURB_SHARE = 0.6
+#: The lower-bound LP runs over all allowed pairs only up to this many (beyond, it is slower than the search).
+BOUND_MAX_PAIRS = 2_000_000
+
+#: Share of the time limit (at most 2 s) kept free after the safety stop, for a step that passes it a little.
 FINISH_MARGIN = 0.03
 
 #: Zones tried in turn for placing big units first: territories within this many rings of the worst one.
 LUMPY_RINGS = (2, 1)
 
-#: Share of a start's time that border shifting may use when the start repairs today's alignment.
+#: Share of a start's work that border shifting may use when the start repairs today's alignment.
 SHIFT_SHARE = 0.5
 
-#: Smallest share of the remaining time a start may use (a tight instance needs long shaking).
+#: Smallest share of the work left that a start may use (a tight instance needs long shaking).
 START_MIN_SHARE = 0.6
 
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
@@ -117,6 +140,14 @@ class HeuristicOutcome:
         Moved share of the moved measure when a current plan is given.
     fragments : int
         Surplus connected pieces over all territories (0 when contiguous; -1 without a graph).
+    stopped_by : str
+        Why the search stopped: ``"converged"`` (every step ended by its own rule), ``"budget"`` (a step ran
+        out of work) or ``"time_limit"`` (the safety stop fired: only then may a busy machine give another
+        plan).
+    work_used, work_budget : float
+        Work units spent and allowed (:mod:`terrkit.design.heuristic.budget`).
+    work_by_step : dict
+        Work units spent by each kind of step.
     """
 
     labels: np.ndarray
@@ -129,6 +160,10 @@ class HeuristicOutcome:
     objective: float = float("nan")
     moved_share: float | None = None
     fragments: int = -1
+    stopped_by: str = "converged"
+    work_used: float = 0.0
+    work_budget: float = 0.0
+    work_by_step: dict = field(default_factory=dict)
 
 
 def _slack_penalty(cost_scale: float, measures: np.ndarray) -> np.ndarray:
@@ -210,8 +245,11 @@ def _round(i: np.ndarray, t: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
     return labels
 
 
-def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
-    """Alternate the transportation LP and medoid center updates; returns labels, centers, objective."""
+def _location_allocation(data, centers, allowed, locks, cur, xy, budget: WorkBudget, L0):
+    """Alternate the transportation LP and medoid center updates; returns labels, centers, objective.
+
+    At most ``LA_ROUNDS`` rounds, each one LP solve charged to ``budget`` by its simplex iterations.
+    """
     n, k = data.n, data.k
     pen = float(data.move_penalty or 0.0) if cur is not None else 0.0
     M = np.asarray(data.measures, dtype=float).reshape(n, -1)
@@ -228,7 +266,7 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
     prev_slack = np.inf
     w = np.asarray(data.weight, dtype=float)
     lp = None
-    for _ in range(40):
+    for _ in range(LA_ROUNDS):
         i, t, c = _pair_list(data, centers, allowed, L, locks, cur, pen, xy)
         if lp is None:
             penalty = _slack_penalty(float(c.max(initial=0.0)) + 1e-9, M)
@@ -253,8 +291,7 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
                 cc = cc + pen * ((cur[u] >= 0) & (cur[u] != tt))
             return cc
 
-        left = deadline - time.perf_counter()
-        res = lp.solve(i, t, cost_fn, pinned, time_limit=max(left, 1.0))
+        res = lp.solve(i, t, cost_fn, pinned, budget)
         if res.x is None:
             if best is None:
                 labels = _round(i, t, -c, n)
@@ -265,12 +302,12 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
         labels = _round(lp.unit, lp.terr, res.x, n)
         obj = float(res.objective)
         log.debug(
-            "LP: %d columns (L=%d), objective %.6g, slack %.3g, %.2f s left",
+            "LP: %d columns (L=%d), objective %.6g, slack %.3g, %.0f work units left",
             len(lp.unit),
             L,
             obj,
             res.slack,
-            left,
+            budget.left(),
         )
         stalled = res.slack > 1e-9 and res.slack >= 0.8 * prev_slack
         prev_slack = res.slack
@@ -281,7 +318,7 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
             break
         if converged:
             break
-        if time.perf_counter() > deadline:
+        if budget.exhausted():
             break
         if stalled and L < k:
             L = min(k, 2 * L)  # the restricted pairs cannot balance: widen them
@@ -295,12 +332,12 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, deadline, L0):
     return best
 
 
-def _lower_bound(data, allowed, cur, deadline) -> float | None:
-    """Transportation LP over all allowed pairs with hard balance (fixed centers only)."""
-    if data.fixed_centers is None or data.n * data.k > 2_000_000:
-        return None
-    left = deadline - time.perf_counter()
-    if left < 1.0:
+def _lower_bound(data, allowed, cur, budget: WorkBudget) -> float | None:
+    """Transportation LP over all allowed pairs with hard balance (fixed centers only).
+
+    It runs after the search, outside its work budget (it does not change the plan), up to the safety stop.
+    """
+    if data.fixed_centers is None or data.n * data.k > BOUND_MAX_PAIRS:
         return None
     pen = float(data.move_penalty or 0.0) if cur is not None else 0.0
     C = _full_costs(data, np.asarray(data.fixed_centers, dtype=np.int64), allowed, cur, pen)
@@ -319,7 +356,7 @@ def _lower_bound(data, allowed, cur, deadline) -> float | None:
         moved_measure=np.asarray(mm, dtype=float),
         current=cur,
         max_moved=data.max_moved if cur is not None else None,
-        time_limit=left,
+        budget=budget,
     )
     if res.status != "optimal" or res.objective is None:
         return None
@@ -352,7 +389,7 @@ def _current_labels(data, allowed, locks, cur, xy=None) -> np.ndarray:
 
 
 def _single_start(
-    data, seed, t0, deadline, xy, allowed, locks, cur, lumpy_next: bool = False, from_current: bool = False
+    data, seed, t0, budget: WorkBudget, xy, allowed, locks, cur, lumpy_next=False, from_current=False
 ) -> Plan:
     """One start: seed centers, location-allocation, contiguity repair, local search.
 
@@ -363,7 +400,6 @@ def _single_start(
     repairing today's balance, not by redrawing.
     """
     n, k = data.n, data.k
-    start = time.perf_counter()
     if from_current:
         centers = np.asarray(data.fixed_centers, dtype=np.int64).copy()
         labels = _current_labels(data, allowed, locks, cur, xy)
@@ -377,15 +413,14 @@ def _single_start(
             labels, _r = repair_fragments(data.adjacency, labels, k, anchors, pair_cost, forbidden=~allowed)
             shifted = Plan(data, labels, centers, allowed)
             shifted.locked = locks >= 0
-            rounds = shift_boundaries(shifted, cur, deadline=start + SHIFT_SHARE * (deadline - start))
+            rounds = shift_boundaries(shifted, cur, budget=budget.slice(SHIFT_SHARE))
             labels = shifted.labels.copy()
             log.info("seed %d: %d rounds of boundary shifting from the current alignment", seed, rounds)
     else:
         centers = initial_centers(data, xy, allowed, seed)
-        # 1-2: LP-guided location-allocation (at most ~40% of the remaining budget)
-        la_deadline = start + 0.4 * (deadline - start)
+        # 1-2: LP-guided location-allocation
         labels, centers, la_obj = _location_allocation(
-            data, centers, allowed, locks, cur, xy, la_deadline, L0=8
+            data, centers, allowed, locks, cur, xy, budget.slice(LA_SHARE), L0=LA_NEAREST
         )
         log.info(
             "seed %d: location-allocation %.2f s, objective %.6g", seed, time.perf_counter() - t0, la_obj
@@ -432,17 +467,18 @@ def _single_start(
     plan.locked = locks >= 0
     plan.xy = xy
     stale = 0
-    for round_no in range(50):
-        if time.perf_counter() > deadline:
+    for round_no in range(LOCAL_ROUNDS):
+        if budget.exhausted():
             break
         obj_start = plan.objective()
         plan.use_mip = False  # the region MIP is kept for the end
-        ok = plan.repair_balance(min(deadline, time.perf_counter() + max(2.0, 0.1 * (deadline - start))))
+        ok = plan.repair_balance(budget.slice(ROUND_REPAIR_SHARE, at_least=ROUND_REPAIR_MIN_WORK))
         plan.use_mip = True
         obj0 = plan.objective()
-        g1 = plan.improve_moves(deadline)
-        g2 = plan.improve_swaps(deadline)
+        g1 = plan.improve_moves(budget)
+        g2 = plan.improve_swaps(budget)
         moved_centers = plan.update_centers(xy)
+        budget.charge(ROUND_UNIT * n, "rounds")  # the passes over all units: pairs, centers, objective
         log.info(
             "seed %d round %d: %.2f s, balanced %s (max violation %.3g), moves -%.4g, swaps -%.4g, "
             "objective %.6g%s",
@@ -464,9 +500,8 @@ def _single_start(
         if lumpy_next and _worst_holds_big_units(data, plan):
             return plan
         # tight spots: shake and repair for most of what is left, then the region MIP
-        left = deadline - time.perf_counter()
-        plan.perturb_and_repair(time.perf_counter() + 0.6 * left, seed=seed)
-        plan.repair_balance(deadline)
+        plan.perturb_and_repair(budget.slice(PERTURB_SHARE), seed=seed)
+        plan.repair_balance(budget)
     return plan
 
 
@@ -486,6 +521,7 @@ def solve_heuristic(
     starts: int | None = None,
     fix_forced: bool = True,
     place_lumpy: bool = True,
+    work: float | None = None,
 ) -> HeuristicOutcome:
     """Design territories with LP-guided location-allocation and contiguity-preserving local search.
 
@@ -494,17 +530,18 @@ def solve_heuristic(
     data : DesignData
         The problem in array form (:class:`terrkit.design.DesignData`).
     time_limit : float, default 60
-        Wall-clock budget in seconds (the best plan found so far is returned when it runs out).
+        Safety stop in seconds: the search stops there wherever it is, and returns the best plan so far with
+        ``stopped_by = "time_limit"``. It also sizes the default work budget.
     seed : int, default 0
-        Seed of the k-means seeding; the same inputs and seed give the same plan (as long as the time
-        limit does not cut a start short).
+        Seed of the k-means seeding and the random re-splits. The same inputs, seed and work budget give the
+        same plan on any machine, quiet or busy, unless the safety stop fires.
     solver : str, default "highs"
         Accepted for interface symmetry; the LPs are always solved with HiGHS (highspy) for speed.
     starts : int, optional
         Number of independent starts (seeds ``seed, seed+1, ...``); the best plan is kept (balanced first,
         then fewest fragments, then least violation, then lowest objective). Default: 4 up to 5,000 units,
         else 1; 1 when realigning around fixed centers (the start that shifts today's borders). A start is
-        skipped when the remaining time is unlikely to be enough for it.
+        skipped when the work left is less than half of what the longest start so far used.
     fix_forced : bool, default True
         First fix the territories that the balance band and contiguity force
         (:mod:`terrkit.design.heuristic.forced`), and design the others on the remaining units.
@@ -512,21 +549,41 @@ def solve_heuristic(
         When a start leaves a territory out of balance among big units, the next start first places the
         territories of those units by a backtracking search (:mod:`terrkit.design.heuristic.big_units`) and
         designs the others around them.
+    work : float, optional
+        Work budget in work units (:mod:`terrkit.design.heuristic.budget`); default
+        :func:`~terrkit.design.heuristic.budget.default_work` of the time limit.
 
     Returns
     -------
     HeuristicOutcome
-        Labels, centers, flags for balance and contiguity as achieved (never assumed), and the method.
+        Labels, centers, flags for balance and contiguity as achieved (never assumed), the method, the work
+        used and why the search stopped.
     """
     t0 = time.perf_counter()
-    # steps that do not watch the clock (a re-split, a partition solve) may run a little past the deadline
-    deadline = t0 + float(time_limit) - min(FINISH_MARGIN * float(time_limit), 2.0)
+    work = default_work(time_limit) if work is None else float(work)
+    # a step between two budget checks (one LP, one re-split) may run a little past the safety stop
+    safety = float(time_limit) - min(FINISH_MARGIN * float(time_limit), 2.0)
+    budget = WorkBudget(work, safety)
+    outcome = _solve(data, budget, t0, seed=seed, solver=solver, starts=starts, fix_forced=fix_forced,
+                     place_lumpy=place_lumpy)  # fmt: skip
+    outcome.stopped_by = budget.stopped_by
+    outcome.work_used = budget.used
+    outcome.work_by_step = dict(budget.by_step)
+    outcome.work_budget = work
+    outcome.seconds = time.perf_counter() - t0
+    return outcome
+
+
+def _solve(
+    data, budget: WorkBudget, t0: float, *, seed, solver, starts, fix_forced=True, place_lumpy=True
+) -> HeuristicOutcome:
+    """:func:`solve_heuristic` on an existing budget (the designs around fixed groups share it)."""
     if fix_forced:
         groups = forced_groups(data)
         if groups:
             log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
             return _solve_around_forced(
-                data, groups, deadline=deadline, seed=seed, solver=solver, starts=starts, t0=t0
+                data, groups, budget=budget, seed=seed, solver=solver, starts=starts, t0=t0
             )
     n = data.n
     xy = planar_xy(data)
@@ -539,23 +596,22 @@ def solve_heuristic(
     if starts is None:
         starts = 1 if from_current or n > 5000 else 4
     best, best_q = None, None
-    durations = []
+    spent = []  # work units of every start
     notes = []
     lumpy_tried = not (place_lumpy and fixing_applies(data) and uniform_band(data, 0) is not None)
     for s in range(max(1, int(starts))):
-        left = deadline - time.perf_counter()
-        if s > 0 and left < 0.5 * max(durations):
+        if s > 0 and (budget.clock_passed() or budget.left() < 0.5 * max(spent)):
             break
-        ts = time.perf_counter()
         if s > 0 and best_q[0] and not lumpy_tried:
             # the best start is out of balance: place the big units around its worst territory first
             lumpy_tried = True
-            placed = _lumpy_start(data, best, deadline, seed, solver)
+            part = budget.slice(1.0)
+            placed = _lumpy_start(data, best, part, seed, solver)
             if placed is not None:
                 plan, note = placed
-                durations.append(time.perf_counter() - ts)
+                spent.append(part.spent())
                 qual = _quality(plan, data.adjacency)
-                log.info("start %d (big units placed first): %.2f s, quality %s", s, durations[-1], qual)
+                log.info("start %d (big units placed first): %.0f work units, quality %s", s, spent[-1], qual)
                 if qual < best_q:
                     best, best_q = plan, qual
                     notes = [note]
@@ -563,12 +619,13 @@ def solve_heuristic(
         # every start gets an equal share of what is left, but at least START_MIN_SHARE of it (a start that
         # cannot balance spends it shaking tight spots), the last one everything; a start that failed to
         # balance still leaves room for a fresh one
-        share = left / (int(starts) - s) if s < int(starts) - 1 else left
+        share = 1.0 / (int(starts) - s) if s < int(starts) - 1 else 1.0
+        part = budget.slice(max(share, START_MIN_SHARE))
         plan = _single_start(
             data,
             seed + s,
             t0,
-            min(deadline, ts + max(share, START_MIN_SHARE * left)),
+            part,
             xy,
             allowed,
             locks,
@@ -576,18 +633,18 @@ def solve_heuristic(
             lumpy_next=not lumpy_tried and s < int(starts) - 1,
             from_current=s == 0 and from_current,
         )
-        durations.append(time.perf_counter() - ts)
+        spent.append(part.spent())
         qual = _quality(plan, data.adjacency)
-        log.info("start %d (seed %d): %.2f s, quality %s", s, seed + s, durations[-1], qual)
+        log.info("start %d (seed %d): %.0f work units, quality %s", s, seed + s, spent[-1], qual)
         if best is None or qual < best_q:
             best, best_q = plan, qual
             notes = []
     plan = best
-    method = METHOD + (f" (best of {len(durations)} starts)" if len(durations) > 1 else "")
+    method = METHOD + (f" (best of {len(spent)} starts)" if len(spent) > 1 else "")
     if from_current:
         method += "; the first start shifts the borders of the current alignment"
     method += "".join(f"; {note}" for note in notes)
-    return _outcome(data, plan, _lower_bound(data, allowed, cur, deadline), method, t0)
+    return _outcome(data, plan, _lower_bound(data, allowed, cur, budget), method, t0)
 
 
 def _outcome(data, plan: Plan, lower_bound: float | None, method: str, t0: float) -> HeuristicOutcome:
@@ -616,16 +673,14 @@ def _outcome(data, plan: Plan, lower_bound: float | None, method: str, t0: float
     )
 
 
-def _solve_around_forced(data, groups, *, deadline, seed, solver, starts, t0) -> HeuristicOutcome:
+def _solve_around_forced(data, groups, *, budget, seed, solver, starts, t0) -> HeuristicOutcome:
     """Fix the forced groups as territories and design the others on the remaining units."""
-    plan, inner_method = _design_around(
-        data, groups, deadline=deadline, seed=seed, solver=solver, starts=starts
-    )
+    plan, inner_method = _design_around(data, groups, budget=budget, seed=seed, solver=solver, starts=starts)
     method = f"{inner_method}; {len(groups)} territories forced by the band and contiguity fixed first"
     return _outcome(data, plan, None, method, t0)
 
 
-def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> tuple[Plan, str] | None:
+def _lumpy_start(data, plan: Plan, budget: WorkBudget, seed: int, solver: str) -> tuple[Plan, str] | None:
     """Place the big units around ``plan``'s worst territory by backtracking, then design the rest.
 
     The zone is the territories within ``LUMPY_RINGS`` rings of the worst one; returns the plan and a note
@@ -640,18 +695,16 @@ def _lumpy_start(data, plan: Plan, deadline: float, seed: int, solver: str) -> t
     worst = int(np.argmax(plan.violation()))
     ring = shortest_path(plan._territory_graph_all(), unweighted=True, indices=worst)
     for rings in LUMPY_RINGS:
-        left = deadline - time.perf_counter()
         zone = np.isin(plan.labels, np.flatnonzero(ring <= rings))
         groups = lumpy_groups(
-            data.adjacency, v, lo, hi, zone, xy, np.asarray(data.weight, dtype=float),
-            time.perf_counter() + 0.1 * left,
+            data.adjacency, v, lo, hi, zone, xy, np.asarray(data.weight, dtype=float), budget
         )  # fmt: skip
         if not groups or not fit_every_band(data, groups):
             continue
         if len(groups) > data.k or (len(groups) == data.k and sum(map(len, groups)) < data.n):
             continue  # no territory would be left for the units not placed
         placed, inner_method = _design_around(
-            data, groups, deadline=deadline, seed=seed, solver=solver, starts=1, place_lumpy=False
+            data, groups, budget=budget, seed=seed, solver=solver, starts=1, place_lumpy=False
         )
         note = f"{len(groups)} territories of big units placed first by a backtracking search"
         log.info("%s (%s)", note, inner_method)
@@ -668,7 +721,7 @@ def _worst_holds_big_units(data, plan: Plan) -> bool:
     return bool(is_lumpy(v[plan.labels == worst], lo, hi).any())
 
 
-def _design_around(data, groups, *, deadline, seed, solver, starts, place_lumpy=True) -> tuple[Plan, str]:
+def _design_around(data, groups, *, budget, seed, solver, starts, place_lumpy=True) -> tuple[Plan, str]:
     """Fix ``groups`` as the last territories and design the others on the remaining units."""
     from terrkit.design.heuristic.seeding import _medoid
 
@@ -678,9 +731,9 @@ def _design_around(data, groups, *, deadline, seed, solver, starts, place_lumpy=
     inner_method = "every territory fixed"
     if k_rest > 0:
         sub, keep = without_units(data, np.concatenate(groups), k_rest)
-        inner = solve_heuristic(
-            sub, time_limit=max(deadline - time.perf_counter(), 1.0), seed=seed, solver=solver, starts=starts,
-            fix_forced=False, place_lumpy=place_lumpy,
+        inner = _solve(
+            sub, budget, time.perf_counter(), seed=seed, solver=solver, starts=starts, fix_forced=False,
+            place_lumpy=place_lumpy,
         )  # fmt: skip
         labels[keep] = inner.labels
         centers[:k_rest] = keep[inner.centers]

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from terrkit.design.exact.solvers import quiet_highs
+from terrkit.design.heuristic.budget import WorkBudget, charge_highs, limit_highs
 from terrkit.exceptions import SolverError
 
 __all__ = ["LPResult", "solve_transport_lp"]
@@ -80,6 +81,7 @@ def solve_transport_lp(
     time_limit: float | None = None,
     integer: bool = False,
     start: np.ndarray | None = None,
+    budget: WorkBudget | None = None,
 ) -> LPResult:
     """Solve the transportation LP over the pair list ``(unit[p], terr[p])`` with ``cost[p]``.
 
@@ -100,11 +102,14 @@ def solve_transport_lp(
     moved_measure, current, max_moved : optional
         Cap on the moved share (row added when all three are given).
     time_limit : float, optional
-        HiGHS time limit in seconds.
+        HiGHS time limit in seconds (ignored when ``budget`` is given).
     integer : bool, default False
         Make the pair variables binary (the rounding MIP); slacks stay continuous.
     start : numpy.ndarray, optional
         ``(P,)`` 0/1 start for the MIP.
+    budget : WorkBudget, optional
+        The search's work budget: the solve's simplex iterations are charged to it and its safety stop is the
+        time limit. When the safety stop has passed, the LP is not solved (status ``"other"``).
     """
     unit = np.asarray(unit, dtype=np.int64)
     terr = np.asarray(terr, dtype=np.int64)
@@ -174,7 +179,10 @@ def solve_transport_lp(
         h.setOptionValue("random_seed", 0)
     else:
         h.setOptionValue("presolve", "off")
-    if time_limit is not None:
+    if budget is not None:
+        if not limit_highs(h, budget):
+            return LPResult(None, None, np.inf, "other")
+    elif time_limit is not None:
         h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
     h.passModel(lp)
     if integer and start is not None:
@@ -187,6 +195,8 @@ def solve_transport_lp(
     run = h.run()
     if run == highspy.HighsStatus.kError:  # pragma: no cover - solver failure
         raise SolverError("HiGHS failed on the assignment LP")
+    if budget is not None:
+        charge_highs(h, budget)
     status = h.getModelStatus()
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return LPResult(None, None, np.inf, "infeasible")
@@ -302,12 +312,15 @@ class IncrementalTransportLP:
         order = np.argsort(allkeys, kind="stable")
         self.keys, self.col_of_key = allkeys[order], allcols[order]
 
-    def solve(self, i, t, cost_fn, pinned: np.ndarray, time_limit: float | None = None) -> LPResult:
+    def solve(self, i, t, cost_fn, pinned: np.ndarray, budget: WorkBudget) -> LPResult:
         """Solve with the candidate pairs ``(i, t)`` added; ``cost_fn(units, terrs)`` prices all pair columns.
 
         ``pinned[u] >= 0`` keeps unit ``u`` in that territory (its other columns get an upper bound of 0).
-        Returns an :class:`LPResult` whose ``x`` is aligned with :attr:`unit` / :attr:`terr`.
+        Returns an :class:`LPResult` whose ``x`` is aligned with :attr:`unit` / :attr:`terr`. The simplex
+        iterations are charged to ``budget``; past its safety stop the LP is not solved (status ``"other"``).
         """
+        if not limit_highs(self.h, budget):
+            return LPResult(None, None, np.inf, "other")
         keys = np.unique(np.asarray(i, dtype=np.int64) * self.k + np.asarray(t, dtype=np.int64))
         new = keys[~np.isin(keys, self.keys)]
         if len(new):
@@ -318,9 +331,8 @@ class IncrementalTransportLP:
         p = pinned[self.unit]
         ub = np.where((p >= 0) & (p != self.terr), 0.0, 1.0)
         self.h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), ub)
-        if time_limit is not None:
-            self.h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
         self.h.run()
+        charge_highs(self.h, budget)
         status = self.h.getModelStatus()
         if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return LPResult(None, None, np.inf, "infeasible")

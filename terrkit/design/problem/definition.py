@@ -824,6 +824,7 @@ class TerritoryDesignProblem:
         seed: int = 0,
         method: str = "auto",
         msg: bool = False,
+        work: float | None = None,
     ) -> DesignResult:
         """Solve the problem.
 
@@ -832,7 +833,9 @@ class TerritoryDesignProblem:
         solver : {"highs", "cbc"}
             MIP solver (HiGHS via highspy by default).
         time_limit : float, default 60
-            Seconds for the whole solve.
+            Seconds for the whole solve. For the heuristic it is a safety stop: its search is counted in
+            work (see ``work``), so the same inputs and seed give the same plan on a quiet or a busy machine
+            unless this limit cuts it short (``stopped_by = "time_limit"``).
         gap : float, optional
             Relative MIP gap at which to stop (the answer is then "feasible", not "optimal").
         seed : int, default 0
@@ -841,6 +844,9 @@ class TerritoryDesignProblem:
             ``auto`` uses the exact model for small problems (and pure p-median problems up to a few
             thousand units) and the heuristic for large ones, or for contiguity on more than
             ``EXACT_CONTIGUITY_UNITS`` units.
+        work : float, optional
+            The heuristic's work budget in work units (:mod:`terrkit.design.heuristic.budget`); default
+            from the time limit at a fixed rate.
 
         Returns
         -------
@@ -856,7 +862,7 @@ class TerritoryDesignProblem:
         from terrkit.design.exact.solvers import solve_problem
 
         return solve_problem(
-            self, solver=solver, time_limit=time_limit, gap=gap, seed=seed, method=method, msg=msg
+            self, solver=solver, time_limit=time_limit, gap=gap, seed=seed, method=method, msg=msg, work=work
         )
 
 

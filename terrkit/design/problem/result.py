@@ -85,6 +85,12 @@ class DesignResult:
     bound_note : str
         Set when the bound is not a separate proof but the objective itself: the method reached a
         proven optimum that reports no bound of its own (CBC, or each unit at its nearest fixed center).
+    stopped_by : str
+        Why the solve stopped: ``"converged"`` (the exact model proved its answer, or every step of the
+        heuristic ended by its own rule), ``"budget"`` (a heuristic step ran out of work) or
+        ``"time_limit"`` (the time limit cut it short: only then may a busy machine give another plan).
+    work_used, work_budget : float or None
+        The heuristic's work units spent and allowed (None for the exact model).
     """
 
     labels: pd.Series
@@ -105,6 +111,9 @@ class DesignResult:
     center_is_unit: bool = True
     violations: list[str] = field(default_factory=list)
     bound_note: str = ""
+    stopped_by: str = "converged"
+    work_used: float | None = None
+    work_budget: float | None = None
 
     def matched_to(self, current: pd.Series, weight: pd.Series | None = None) -> DesignResult:
         """A copy whose territories carry the names of the current territories they overlap most.
@@ -193,6 +202,12 @@ class DesignResult:
             "gap": num(self.gap),
             **({"bound_note": self.bound_note} if self.bound_note else {}),
             "seconds": round(float(self.seconds), 3),
+            "stopped_by": self.stopped_by,
+            **(
+                {"work_used": round(self.work_used), "work_budget": round(self.work_budget)}
+                if self.work_used is not None
+                else {}
+            ),
             "method": self.method,
             "territories": territories,
             "max_deviation": {k: num(v) for k, v in self.max_deviation.items()},
