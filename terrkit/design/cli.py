@@ -25,9 +25,17 @@ import pandas as pd
 from terrkit.exceptions import ConfigError, DataValidationError, InfeasibleError, SolverError, TerrkitError
 from terrkit.io.validate import fail_rows
 
+#: Exit codes of ``terrkit design`` (documented in the README).
 EXIT_OK = 0
+#: The solver or terrkit failed (an internal error).
 EXIT_SOLVER = 1
+#: Bad input: data, configuration or parameters.
 EXIT_BAD_INPUT = 2
+#: Proven infeasible: no plan can meet the requirements (the checks or the exact model prove it).
+EXIT_INFEASIBLE = 3
+#: No plan meeting every requirement was found within the work budget and time limit (none is proven
+#: impossible: more work, looser tolerances or fewer locks may find one).
+EXIT_NOT_FOUND = 4
 
 _GEO_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".parquet", ".geoparquet", ".fgb"}
 _LONLAT = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"))
@@ -84,6 +92,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)")
     p.add_argument("--gap", type=float, metavar="G", help="relative MIP gap at which to stop")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument(
+        "--work",
+        type=float,
+        metavar="UNITS",
+        help="the heuristic's work budget in work units (default: from the time limit, about "
+        "800,000 per second of it); the same budget and seed give the same plan on any machine",
+    )
     p.add_argument(
         "--levels",
         metavar="NAME=N,...",
@@ -438,7 +453,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``terrkit design``; returns the exit code (0 ok, 2 bad input / infeasible, 1 solver failure)."""
+    """Run ``terrkit design``; returns the exit code.
+
+    0 ok, 1 solver or internal failure, 2 bad input, 3 proven infeasible, 4 no plan meeting every
+    requirement found within the work budget and time limit.
+    """
     try:
         problem = build_problem(args)
         if getattr(args, "levels", None):
@@ -446,25 +465,37 @@ def run(args: argparse.Namespace) -> int:
 
             print(design_levels(problem, args))
             return EXIT_OK
-        result = problem.solve(solver=args.solver, time_limit=args.time_limit, gap=args.gap, seed=args.seed)
+        result = problem.solve(
+            solver=args.solver,
+            time_limit=args.time_limit,
+            gap=args.gap,
+            seed=args.seed,
+            work=getattr(args, "work", None),
+        )
         if result.violations:
-            raise InfeasibleError(
-                f"no plan meeting every requirement was found in {args.time_limit:g} s ({result.method}): "
-                + "; ".join(result.violations[:3])
-                + "; loosen the tolerances, capacities, moved-share cap or locks, or raise --time-limit"
+            broken = "; ".join(result.violations[:3])
+            print(
+                "terrkit design: no plan meeting every requirement was found "
+                f"(stopped by {result.stopped_by}, {result.method}): {broken}; loosen the tolerances, "
+                "capacities, moved-share cap or locks, or raise --work / --time-limit",
+                file=sys.stderr,
             )
+            return EXIT_NOT_FOUND
         _write(result, args, problem.id_name)
     except SolverError as exc:
         print(f"terrkit design: solver failure: {_one_line(exc)}", file=sys.stderr)
         return EXIT_SOLVER
-    except (DataValidationError, ConfigError, InfeasibleError, TerrkitError, ValueError) as exc:
+    except InfeasibleError as exc:
+        print(f"terrkit design: infeasible: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except (DataValidationError, ConfigError, TerrkitError, ValueError) as exc:
         print(f"terrkit design: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     extra = f", gap {result.gap:.2%}" if result.gap else ""
     print(
         f"{len(result.labels)} units -> {problem.data.k} territories: {result.status} ({result.method}), "
-        f"objective {result.objective:,.6g}{extra}, {result.seconds:.1f} s; wrote {args.out}"
-        + (f" and {args.report}" if args.report else "")
+        f"objective {result.objective:,.6g}{extra}, {result.seconds:.1f} s, stopped by {result.stopped_by}; "
+        f"wrote {args.out}" + (f" and {args.report}" if args.report else "")
     )
     return EXIT_OK
 

@@ -210,7 +210,7 @@ def test_cli_explains_the_dead_end_and_writes_nothing(tmp_path):
          "--balance", "potential:0.04", "--contiguous", "--edges", str(edges), "--out", str(out)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert result.returncode == 2
+    assert result.returncode == 3, "proven infeasible"
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert "unit suffolk" in result.stderr and "raise the tolerance to at least 10%" in result.stderr
     assert not out.exists()

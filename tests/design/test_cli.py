@@ -16,6 +16,7 @@ SUMMARY_KEYS = {
     "bound",
     "gap",
     "seconds",
+    "stopped_by",
     "method",
     "territories",
     "max_deviation",
@@ -189,7 +190,6 @@ def _corrupt(df, tmp_path, how):
         ("negative", ["--weight", "potential"], "negative weight"),
         ("ok", ["--balance", "nosuchcol"], "nosuchcol"),
         ("ok", ["--territories", 99], "only 14 units"),
-        ("ok", ["--balance", "potential:0.01", "--capacity", "potential:1"], "capacity"),
     ],
 )
 def test_bad_inputs_exit_2_one_line_no_output(units_csv, tmp_path, capsys, case, extra, expect):
@@ -201,6 +201,37 @@ def test_bad_inputs_exit_2_one_line_no_output(units_csv, tmp_path, capsys, case,
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
     assert expect in err
+    assert not out.exists() and not rep.exists()
+
+
+def test_proven_infeasible_exits_3_one_line_no_output(units_csv, tmp_path, capsys):
+    path, _ = units_csv
+    out, rep = tmp_path / "out.csv", tmp_path / "sum.json"
+    args = [path, "--territories", 3, "--out", out, "--report", rep]
+    code, _, err = _run([*args, "--balance", "potential:0.01", "--capacity", "potential:1"], capsys)
+    assert code == 3
+    assert len(err.strip().splitlines()) == 1 and "infeasible" in err and "capacity" in err
+    assert not out.exists() and not rep.exists()
+
+
+def test_no_plan_found_exits_4_and_says_why_it_stopped(units_csv, tmp_path, capsys, monkeypatch):
+    """A plan that breaks a requirement is never written: exit 4, not 'infeasible' (nothing proves it)."""
+    from terrkit.design.problem.definition import TerritoryDesignProblem
+
+    real_solve = TerritoryDesignProblem.solve
+
+    def cut_short(self, **kw):
+        result = real_solve(self, **kw)
+        result.violations = ["territory T1: potential 40 above its upper bound 30"]
+        result.status, result.stopped_by = "requirements_not_met", "budget"
+        return result
+
+    monkeypatch.setattr(TerritoryDesignProblem, "solve", cut_short)
+    path, _ = units_csv
+    out, rep = tmp_path / "out.csv", tmp_path / "sum.json"
+    code, _, err = _run([path, "--territories", 3, "--out", out, "--report", rep, "--work", 1000], capsys)
+    assert code == 4
+    assert "stopped by budget" in err and "T1" in err and "infeasible" not in err
     assert not out.exists() and not rep.exists()
 
 
