@@ -83,7 +83,9 @@ def main(argv=None) -> int:
     dist = weighted_centroid_distance(xy, out.labels, pot)
     print(
         f"terrkit: {out.seconds:.1f} s, max dev {dev * 100:.2f}%, contiguous {'yes' if frag == 0 else 'no'}, "
-        f"fragments {frag}, balanced {out.balanced}, dist {dist:.1f} km, method: {out.method}"
+        f"fragments {frag}, balanced {out.balanced}, dist {dist:.1f} km, objective {out.objective:.6g}, "
+        f"work {out.work_used:,.0f} of {out.work_budget:,.0f} units, stopped by {out.stopped_by}, "
+        f"method: {out.method}"
     )
     ok = out.seconds <= 300 and dev <= args.tol + 1e-9 and frag == 0
     print("TARGET", "MET" if ok else "NOT MET")
