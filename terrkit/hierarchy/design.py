@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from terrkit.design.heuristic.budget import default_work
 from terrkit.design.problem.definition import Balance, DesignData, TerritoryDesignProblem
 from terrkit.exceptions import ConfigError, InfeasibleError
 from terrkit.hierarchy.levels import TERRITORY, Level, Node, plan_counts
@@ -260,6 +261,10 @@ def design_top_down(
         )
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit)
+    # budgets are planned from the time limit asked for and spent in work, so the plan is the same on any
+    # machine; the clock (deadline) is only a safety stop
+    planned_left = float(time_limit)
+    spent = {"work": 0.0, "total": default_work(time_limit)}
     root = plan_counts(levels)
     weights = np.arange(1, len(levels) + 1, dtype=float)
     parents: list[tuple[Node, np.ndarray]] = [(root, np.arange(d.n))]
@@ -267,8 +272,8 @@ def design_top_down(
     outcomes = []
     for i, level in enumerate(levels):
         level_start = time.perf_counter()
-        left = deadline - level_start
-        budget = left * weights[i] / weights[i:].sum()
+        budget = planned_left * weights[i] / weights[i:].sum()
+        planned_left -= budget
         sizes = np.array([len(rows) * len(node.children) for node, rows in parents], dtype=float)
         node_ids = np.full(d.n, -1, dtype=np.int64)
         children: list[tuple[Node, np.ndarray]] = []
@@ -279,7 +284,9 @@ def design_top_down(
             if len(leaves) == 1:
                 codes, status = np.zeros(len(rows), dtype=np.int64), "optimal"
             else:
-                result, note = _solve_parent(problem, rows, leaves, level, share, seed, solver, deadline)
+                result, note = _solve_parent(
+                    problem, rows, leaves, level, share, seed, solver, deadline, spent
+                )
                 codes = result.labels.to_numpy().astype(np.int64)
                 status = "requirements_not_met" if note else result.status
                 messages += [f"{level.name}s: {v}" for v in result.violations] + ([note] if note else [])
@@ -299,8 +306,11 @@ def design_top_down(
     return NestedPlan(labels, list(levels), plan_outcomes, time.perf_counter() - t0, "top-down")
 
 
-def _solve_parent(problem, rows, leaves, level, budget, seed, solver, deadline):
+def _solve_parent(problem, rows, leaves, level, budget, seed, solver, deadline, spent):
     """One parent's children, and a message when they are not within their bands.
+
+    ``budget`` is the parent's planned seconds, spent as work (``default_work``); ``spent`` counts the work
+    of the whole design against its total, and ``deadline`` is the safety stop.
 
     An upper level first aims at :data:`AIM` of its tolerance, which leaves its children room (they are
     measured against the same per-territory target); a plan of that try within the whole band is kept,
@@ -312,19 +322,23 @@ def _solve_parent(problem, rows, leaves, level, budget, seed, solver, deadline):
     tries += [(1.0, (1 - AIM_SHARE) * budget if tries else budget, seed), (1.0, budget, seed + 1)]
     result, note = None, ""
     for attempt, (aim, seconds, run_seed) in enumerate(tries):
-        if attempt == len(tries) - 1 and time.perf_counter() + 0.5 * seconds > deadline:
-            break  # a fresh start with another seed, only while the whole design has time left
+        if attempt == len(tries) - 1 and spent["work"] + 0.5 * default_work(seconds) > spent["total"]:
+            break  # a fresh start with another seed, only while the whole design has work left
+        safety = max(deadline - time.perf_counter(), 2.0)
+        work = default_work(max(seconds, 2.0))
         try:
             result = _sub_problem(problem, rows, leaves, level, aim).solve(
-                solver=solver, time_limit=max(seconds, 2.0), seed=run_seed
+                solver=solver, time_limit=safety, seed=run_seed, work=work
             )
+            spent["work"] += result.work_used or 0.0
         except InfeasibleError as err:
             if aim < 1.0:
                 continue
             note = f"{level.name}s of a parent outside its band, balanced around its own total: {err}"
             result = _sub_problem(problem, rows, leaves, level, relative=True).solve(
-                solver=solver, time_limit=max(seconds, 2.0), seed=seed
+                solver=solver, time_limit=safety, seed=seed, work=work
             )
+            spent["work"] += result.work_used or 0.0
             return result, note
         if not result.violations or _within_full(problem, rows, leaves, level, result):
             return result, ""
@@ -425,7 +439,7 @@ def group_bottom_up(
     if len(names) != levels[-1].count:
         raise ConfigError(f"there are {len(names)} territories, not the {levels[-1].count} of the plan")
     t0 = time.perf_counter()
-    deadline = t0 + float(time_limit)
+    planned_left = float(time_limit)
     root = plan_counts(levels)
     # nodes of the level below, starting with the territories: their measures, weight, point and graph
     code = names.get_indexer(terr)
@@ -438,11 +452,12 @@ def group_bottom_up(
         level = upper[depth]
         groups = _nodes_at(root, depth + 1)
         parents_per_group = np.array([len(g.children) for g in groups]) if depth + 1 < len(upper) else None
-        left = deadline - time.perf_counter()
+        seconds = max(planned_left / (depth + 1), 2.0)  # planned from the limit asked for: deterministic
+        planned_left -= seconds
         start = time.perf_counter()
         group, reached, status, messages = _group(
             problem, code, node_leaves, node_children if depth + 1 < len(upper) else None, groups,
-            parents_per_group, level, max(left / (depth + 1), 2.0), seed, solver,
+            parents_per_group, level, seconds, seed, solver,
         )  # fmt: skip
         labels[level.column] = [node_name(level.name, g, level.count) for g in group[code]]
         outcomes[level.name] = _measure(
@@ -495,6 +510,7 @@ def _group(problem, code, leaves, children, groups, children_per_group, level, t
     asked = {d.measure_names[j]: level.balance[d.measure_names[j]] for j in idx}
     tol, messages = dict(asked), []
     deadline = time.perf_counter() + time_limit
+    work_left = default_work(time_limit)  # counted in work: the same grouping on any machine
     while True:
         balances = [Balance(m, t, share_leaves / share_leaves.sum()) for m, t in tol.items()] + counts
         grouping = QuickCheckProblem.from_arrays(
@@ -503,10 +519,14 @@ def _group(problem, code, leaves, children, groups, children_per_group, level, t
             source=f"{level.name} grouping",
         )  # fmt: skip
         try:
-            left = max(deadline - time.perf_counter(), 2.0)
             result = grouping.solve(
-                solver=solver, time_limit=max(left / 2, 1.0), seed=seed, method="heuristic"
+                solver=solver,
+                time_limit=max(deadline - time.perf_counter(), 1.0),
+                seed=seed,
+                method="heuristic",
+                work=max(work_left / 2, default_work(1.0)),
             )
+            work_left -= result.work_used or 0.0
             if not result.violations:
                 return result.labels.to_numpy().astype(np.int64), tol, result.status, messages
             why = "; ".join(result.violations[:2])

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from terrkit.design.heuristic.budget import default_work
 from terrkit.exceptions import ConfigError, DataValidationError
 from terrkit.io.schema import DEFAULT_CAPACITY_HOURS
 from terrkit.realign.least_disruption import anchored_territories, home_units
@@ -39,7 +40,7 @@ from terrkit.scenarios.staged import StagedOutcome, solve_staged
 #: Re-plans that price the revenue of the most-giving rep higher (0 = the least total revenue only).
 ROUNDS = 2
 
-#: Share of the time left that the first plan may use, from today's alignment (quick when it works)...
+#: Share of the work left that the first plan may use, from today's alignment (quick when it works)...
 FIRST_SHARE = 0.35
 
 #: ...and the second, from the new territory grown around its home; the re-plans share what they leave.
@@ -155,12 +156,15 @@ def rep_joins(
     base_cost = ep.cost[:, new_col].copy()
     revenue_in = costs.moved_revenue[:, new_col]
     deadline = time.perf_counter() + time_limit
+    work_left = default_work(time_limit)  # the search is counted in work: the same plan on any machine
     outcome, best_key = None, None
     # the first plan: from today's alignment, else from the new territory grown around its home
     for start in (None, grown_territory(ep, new_col, stage0[:, new_col])):
         ep.start = start
-        left = deadline - time.perf_counter()
-        tried = solve_staged(ep, time_limit=(FIRST_SHARE if start is None else GROWN_SHARE) * left, seed=seed)
+        share = FIRST_SHARE if start is None else GROWN_SHARE
+        safety = max(deadline - time.perf_counter(), 1.0)
+        tried = solve_staged(ep, time_limit=safety, work=share * work_left, seed=seed)
+        work_left -= tried.work_used
         key = _key(tried, ep, revenue_in, new_col, territories.k)
         if best_key is None or key < best_key:
             outcome, best_key, chosen = tried, key, start
@@ -170,12 +174,19 @@ def rep_joins(
     price = np.zeros(territories.k)
     for _ in range(max(rounds, 0) if outcome.meets_target else 0):
         take = _take(outcome, ep.current, revenue_in, new_col, territories.k)
-        left = deadline - time.perf_counter()
-        if left < 2.0 or take.sum() <= 0 or ((take > 0).sum() < 2 and not _more_donors(ep, new_col)):
+        if (
+            work_left < default_work(2.0)
+            or time.perf_counter() > deadline - 1.0
+            or take.sum() <= 0
+            or ((take > 0).sum() < 2 and not _more_donors(ep, new_col))
+        ):
             break
         price = price + take / take[take > 0].mean()  # the more a rep gave, the dearer their revenue
         ep.cost[:, new_col] = base_cost + revenue_in * price[np.clip(ep.current, 0, None)] * (ep.current >= 0)
-        tried = solve_staged(ep, time_limit=left, seed=seed)
+        tried = solve_staged(
+            ep, time_limit=max(deadline - time.perf_counter(), 1.0), work=work_left, seed=seed
+        )
+        work_left -= tried.work_used
         key = _key(tried, ep, revenue_in, new_col, territories.k)
         if key < best_key:
             outcome, best_key = tried, key

@@ -35,16 +35,19 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from terrkit.design.heuristic.budget import default_work
 from terrkit.exceptions import InfeasibleError
 from terrkit.scenarios.books import Bands
 
 #: Rings of territories freed around a failing part before every unit is freed.
 MAX_RINGS = 3
 
-#: Share of the time left that a part of a stage other than the last may use (in proportion to its units)...
+#: Share of the work left that a part of a stage other than the last may use (in proportion to its units)...
 STAGE_SHARE = 0.5
 
-#: ...and at most this many seconds per unit and territory of the part (at least 2 s).
+#: ...and at most the work of this many seconds per unit and territory of the part (at least 2 s): budgets
+#: are counted in work (:mod:`terrkit.design.heuristic.budget`), so the same event gives the same plan on a
+#: quiet or a busy machine; the time limit is only a safety stop.
 PART_SECONDS = 0.005
 
 
@@ -139,6 +142,8 @@ class StagedOutcome:
     method, message : str
     tried : list of str
         One line per part solved: stage, territories, outcome.
+    work_used : float
+        Work units the engine spent over all parts.
     """
 
     labels: np.ndarray
@@ -149,6 +154,7 @@ class StagedOutcome:
     method: str = ""
     message: str = ""
     tried: list[str] = field(default_factory=list)
+    work_used: float = 0.0
 
     @property
     def meets_target(self) -> bool:
@@ -172,6 +178,7 @@ class _SubResult:
     status: str
     method: str
     violations: list[str]
+    work_used: float = 0.0
 
 
 def solve_staged(
@@ -180,10 +187,13 @@ def solve_staged(
     time_limit: float = 30.0,
     seed: int = 0,
     max_rings: int = MAX_RINGS,
+    work: float | None = None,
 ) -> StagedOutcome:
     """Solve ``ep`` stage by stage (see the module docstring)."""
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit)
+    work_left = default_work(time_limit) if work is None else float(work)
+    work_total = work_left
     labels = np.where(ep.locks >= 0, ep.locks, ep.current if ep.start is None else ep.start)
     involved: set[int] = set()
     tried: list[str] = []
@@ -201,14 +211,15 @@ def solve_staged(
         total_rows = sum(len(p.rows) for p in parts)
         for part in parts:
             label = _stage_label(stage, last, part)
-            left = deadline - time.perf_counter()
-            result, why = None, "no time left"
-            if left > 0.5:
-                budget = left * len(part.rows) / max(total_rows, 1)
-                if not last:  # a part that fails here goes on to the next stage: do not let it eat the clock
-                    cap = max(2.0, PART_SECONDS * len(part.rows) * len(part.cols))
-                    budget = max(min(left, 2.0), min(STAGE_SHARE * budget, cap))
-                result, why = _attempt(ep, part, budget, seed)
+            result, why = None, "no work left in the budget"
+            if work_left > 0 and time.perf_counter() < deadline - 0.5:
+                work = work_left * len(part.rows) / max(total_rows, 1)
+                if not last:  # a part that fails here goes on to the next stage: do not let it eat the budget
+                    cap = default_work(max(2.0, PART_SECONDS * len(part.rows) * len(part.cols)))
+                    work = max(min(work_left, default_work(2.0)), min(STAGE_SHARE * work, cap))
+                result, why = _attempt(ep, part, work, seed, deadline)
+                if result is not None:
+                    work_left -= result.work_used
             if result is not None and (not why or last):
                 labels[part.rows] = part.cols[result.codes]
                 involved |= set(part.cols.tolist())
@@ -221,7 +232,7 @@ def solve_staged(
                 tried.append(f"{label}: {result.status}")
             total_rows -= len(part.rows)
         tried += failures
-        if not failed.any() or last or deadline - time.perf_counter() <= 0.5:
+        if not failed.any() or last or work_left <= 0 or deadline - time.perf_counter() <= 0.5:
             break
         stage += 1
         free = failed | _ring(ep, labels, failed) if stage <= max_rings else np.ones(ep.k, dtype=bool)
@@ -232,23 +243,27 @@ def solve_staged(
     if len(unplaced):  # no stage placed them: their cheapest territory, so that the plan is whole
         labels[unplaced] = np.argmin(ep.cost[unplaced], axis=1)
         failures.append(f"{len(unplaced)} units placed in their cheapest territory without a design")
+    used = work_total - work_left
     if failures:
         return StagedOutcome(
-            labels, "requirements_not_met", stage, names, seconds, method, " | ".join(failures), tried
+            labels, "requirements_not_met", stage, names, seconds, method, " | ".join(failures), tried, used
         )
     status = "optimal" if statuses and all(s == "optimal" for s in statuses) else "feasible"
-    return StagedOutcome(labels, status, stage, names, seconds, method, "", tried)
+    return StagedOutcome(labels, status, stage, names, seconds, method, "", tried, used)
 
 
-def _attempt(ep: EventProblem, part: _Part, budget: float, seed: int) -> tuple[_SubResult | None, str]:
-    """Solve one part; the result (None when none) and why it fails (empty when it meets every band)."""
+def _attempt(
+    ep: EventProblem, part: _Part, work: float, seed: int, deadline: float
+) -> tuple[_SubResult | None, str]:
+    """Solve one part with ``work`` units (``deadline`` the safety stop); the result (None when none) and why
+    it fails (empty when it meets every band)."""
     if not len(part.cols):
         return None, "no territory borders these units"
     reason = _obviously_infeasible(ep, part)
     if reason:
         return None, f"skipped, {reason}"
     try:
-        result = _solve(ep, part, budget, seed)
+        result = _solve(ep, part, work, seed, max(deadline - time.perf_counter(), 1.0))
     except InfeasibleError as err:
         return None, f"infeasible ({' '.join(str(err).split())[:300]})"
     if result.violations:
@@ -359,7 +374,7 @@ def _obviously_infeasible(ep: EventProblem, sub: _Part) -> str:
     return ""
 
 
-def _solve(ep: EventProblem, sub: _Part, time_limit: float, seed: int) -> _SubResult:
+def _solve(ep: EventProblem, sub: _Part, work: float, seed: int, time_limit: float) -> _SubResult:
     from terrkit.hierarchy.design import QuickCheckProblem
 
     ids = ep.unit_ids[sub.rows]
@@ -385,6 +400,6 @@ def _solve(ep: EventProblem, sub: _Part, time_limit: float, seed: int) -> _SubRe
     d.lower = ep.bands.lower[sub.cols] - ep.offset[sub.cols]
     d.upper = ep.bands.upper[sub.cols] - ep.offset[sub.cols]
     d.target = ep.bands.target[sub.cols] - ep.offset[sub.cols]
-    result = problem.solve(time_limit=max(time_limit, 1.0), seed=seed)
+    result = problem.solve(time_limit=max(time_limit, 1.0), seed=seed, work=work)
     codes = pd.Index(names).get_indexer(result.labels.reindex(pd.Index(ids, dtype=object)).astype(str))
-    return _SubResult(codes, result.status, result.method, list(result.violations))
+    return _SubResult(codes, result.status, result.method, list(result.violations), result.work_used or 0.0)
