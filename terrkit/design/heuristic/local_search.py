@@ -117,6 +117,8 @@ class Plan:
         self.use_mip = True
         #: Balance repair may re-partition lumpy regions exactly (switched off inside perturbation rounds).
         self.use_partition = True
+        #: repair operators switched off (for the ablation, see ``search.OPERATORS``)
+        self.skip: frozenset[str] = frozenset()
         self.T = np.zeros((self.k, self.q))
         self._recount()
 
@@ -471,6 +473,8 @@ class Plan:
                 return True
             for u, a in reversed(done):
                 self.move(u, a)
+        if "paths" in self.skip:
+            return False
         return self._fix_by_paths(s, push, before, budget)
 
     def _fix_by_paths(
@@ -538,9 +542,9 @@ class Plan:
             s = bad[0]
             if (
                 self._fix(s, budget)
-                or self._fix_by_resplit(s, budget)
-                or (self.use_partition and self._fix_by_partition(s, budget))
-                or (self.use_mip and self._fix_by_mip(s, budget))
+                or ("resplit" not in self.skip and self._fix_by_resplit(s, budget))
+                or (self.use_partition and "partition" not in self.skip and self._fix_by_partition(s, budget))
+                or (self.use_mip and "region_mip" not in self.skip and self._fix_by_mip(s, budget))
             ):
                 stuck.discard(s)
             else:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,6 +113,12 @@ SHIFT_SHARE = 0.5
 START_MIN_SHARE = 0.6
 
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
+
+#: The operators that :func:`solve_heuristic` can switch off with ``skip`` (for the ablation in
+#: ``benchmarks/bench_ablation.py``): the LP's margin inside the band, ejection-chain path fixes, ReCom
+#: re-splits, the exact re-partition, the region MIP, perturb-and-repair, placing big units first, and fixing
+#: the territories the band forces.
+OPERATORS = ("lp_margin", "paths", "resplit", "partition", "region_mip", "perturb", "big_units", "forced")
 
 
 @dataclass
@@ -245,7 +252,7 @@ def _round(i: np.ndarray, t: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
     return labels
 
 
-def _location_allocation(data, centers, allowed, locks, cur, xy, budget: WorkBudget, L0):
+def _location_allocation(data, centers, allowed, locks, cur, xy, budget: WorkBudget, L0, margin=LP_MARGIN):
     """Alternate the transportation LP and medoid center updates; returns labels, centers, objective.
 
     At most ``LA_ROUNDS`` rounds, each one LP solve charged to ``budget`` by its simplex iterations.
@@ -259,8 +266,8 @@ def _location_allocation(data, centers, allowed, locks, cur, xy, budget: WorkBud
     hi = np.asarray(data.upper, dtype=float).reshape(k, -1)
     both = np.isfinite(lo) & np.isfinite(hi)
     width = np.where(both, hi - lo, 0.0)
-    lo = np.where(both, lo + LP_MARGIN * width, lo)
-    hi = np.where(both, hi - LP_MARGIN * width, hi)
+    lo = np.where(both, lo + margin * width, lo)
+    hi = np.where(both, hi - margin * width, hi)
     best = None
     L = L0
     prev_slack = np.inf
@@ -389,7 +396,17 @@ def _current_labels(data, allowed, locks, cur, xy=None) -> np.ndarray:
 
 
 def _single_start(
-    data, seed, t0, budget: WorkBudget, xy, allowed, locks, cur, lumpy_next=False, from_current=False
+    data,
+    seed,
+    t0,
+    budget: WorkBudget,
+    xy,
+    allowed,
+    locks,
+    cur,
+    lumpy_next=False,
+    from_current=False,
+    skip=frozenset(),
 ) -> Plan:
     """One start: seed centers, location-allocation, contiguity repair, local search.
 
@@ -413,6 +430,7 @@ def _single_start(
             labels, _r = repair_fragments(data.adjacency, labels, k, anchors, pair_cost, forbidden=~allowed)
             shifted = Plan(data, labels, centers, allowed)
             shifted.locked = locks >= 0
+            shifted.skip = skip
             rounds = shift_boundaries(shifted, cur, budget=budget.slice(SHIFT_SHARE))
             labels = shifted.labels.copy()
             log.info("seed %d: %d rounds of boundary shifting from the current alignment", seed, rounds)
@@ -420,7 +438,15 @@ def _single_start(
         centers = initial_centers(data, xy, allowed, seed)
         # 1-2: LP-guided location-allocation
         labels, centers, la_obj = _location_allocation(
-            data, centers, allowed, locks, cur, xy, budget.slice(LA_SHARE), L0=LA_NEAREST
+            data,
+            centers,
+            allowed,
+            locks,
+            cur,
+            xy,
+            budget.slice(LA_SHARE),
+            L0=LA_NEAREST,
+            margin=0.0 if "lp_margin" in skip else LP_MARGIN,
         )
         log.info(
             "seed %d: location-allocation %.2f s, objective %.6g", seed, time.perf_counter() - t0, la_obj
@@ -464,6 +490,7 @@ def _single_start(
         Lc = min(k, 8)
         cand = np.argpartition(C, Lc - 1, axis=1)[:, :Lc] if Lc < k else np.tile(np.arange(k), (n, 1))
     plan = Plan(data, labels, centers, allowed, cand=cand)
+    plan.skip = skip
     plan.locked = locks >= 0
     plan.xy = xy
     stale = 0
@@ -500,7 +527,8 @@ def _single_start(
         if lumpy_next and _worst_holds_big_units(data, plan):
             return plan
         # tight spots: shake and repair for most of what is left, then the region MIP
-        plan.perturb_and_repair(budget.slice(PERTURB_SHARE), seed=seed)
+        if "perturb" not in skip:
+            plan.perturb_and_repair(budget.slice(PERTURB_SHARE), seed=seed)
         plan.repair_balance(budget)
     return plan
 
@@ -522,6 +550,7 @@ def solve_heuristic(
     fix_forced: bool = True,
     place_lumpy: bool = True,
     work: float | None = None,
+    skip: Collection[str] = (),
 ) -> HeuristicOutcome:
     """Design territories with LP-guided location-allocation and contiguity-preserving local search.
 
@@ -552,6 +581,8 @@ def solve_heuristic(
     work : float, optional
         Work budget in work units (:mod:`terrkit.design.heuristic.budget`); default
         :func:`~terrkit.design.heuristic.budget.default_work` of the time limit.
+    skip : collection of str, optional
+        Operators to switch off, among :data:`OPERATORS` (for the ablation benchmark).
 
     Returns
     -------
@@ -564,8 +595,15 @@ def solve_heuristic(
     # a step between two budget checks (one LP, one re-split) may run a little past the safety stop
     safety = float(time_limit) - min(FINISH_MARGIN * float(time_limit), 2.0)
     budget = WorkBudget(work, safety)
-    outcome = _solve(data, budget, t0, seed=seed, solver=solver, starts=starts, fix_forced=fix_forced,
-                     place_lumpy=place_lumpy)  # fmt: skip
+    skip = frozenset(skip)
+    unknown = skip - set(OPERATORS)
+    if unknown:
+        raise ValueError(f"unknown operators {sorted(unknown)}; valid: {', '.join(OPERATORS)}")
+    outcome = _solve(
+        data, budget, t0, seed=seed, solver=solver, starts=starts,
+        fix_forced=fix_forced and "forced" not in skip, place_lumpy=place_lumpy and "big_units" not in skip,
+        skip=skip,
+    )  # fmt: skip
     outcome.stopped_by = budget.stopped_by
     outcome.work_used = budget.used
     outcome.work_by_step = dict(budget.by_step)
@@ -575,7 +613,16 @@ def solve_heuristic(
 
 
 def _solve(
-    data, budget: WorkBudget, t0: float, *, seed, solver, starts, fix_forced=True, place_lumpy=True
+    data,
+    budget: WorkBudget,
+    t0: float,
+    *,
+    seed,
+    solver,
+    starts,
+    fix_forced=True,
+    place_lumpy=True,
+    skip=frozenset(),
 ) -> HeuristicOutcome:
     """:func:`solve_heuristic` on an existing budget (the designs around fixed groups share it)."""
     if fix_forced:
@@ -583,7 +630,7 @@ def _solve(
         if groups:
             log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
             return _solve_around_forced(
-                data, groups, budget=budget, seed=seed, solver=solver, starts=starts, t0=t0
+                data, groups, budget=budget, seed=seed, solver=solver, starts=starts, t0=t0, skip=skip
             )
     n = data.n
     xy = planar_xy(data)
@@ -606,7 +653,7 @@ def _solve(
             # the best start is out of balance: place the big units around its worst territory first
             lumpy_tried = True
             part = budget.slice(1.0)
-            placed = _lumpy_start(data, best, part, seed, solver)
+            placed = _lumpy_start(data, best, part, seed, solver, skip)
             if placed is not None:
                 plan, note = placed
                 spent.append(part.spent())
@@ -632,6 +679,7 @@ def _solve(
             cur,
             lumpy_next=not lumpy_tried and s < int(starts) - 1,
             from_current=s == 0 and from_current,
+            skip=skip,
         )
         spent.append(part.spent())
         qual = _quality(plan, data.adjacency)
@@ -673,14 +721,18 @@ def _outcome(data, plan: Plan, lower_bound: float | None, method: str, t0: float
     )
 
 
-def _solve_around_forced(data, groups, *, budget, seed, solver, starts, t0) -> HeuristicOutcome:
+def _solve_around_forced(data, groups, *, budget, seed, solver, starts, t0, skip) -> HeuristicOutcome:
     """Fix the forced groups as territories and design the others on the remaining units."""
-    plan, inner_method = _design_around(data, groups, budget=budget, seed=seed, solver=solver, starts=starts)
+    plan, inner_method = _design_around(
+        data, groups, budget=budget, seed=seed, solver=solver, starts=starts, skip=skip
+    )
     method = f"{inner_method}; {len(groups)} territories forced by the band and contiguity fixed first"
     return _outcome(data, plan, None, method, t0)
 
 
-def _lumpy_start(data, plan: Plan, budget: WorkBudget, seed: int, solver: str) -> tuple[Plan, str] | None:
+def _lumpy_start(
+    data, plan: Plan, budget: WorkBudget, seed: int, solver: str, skip=frozenset()
+) -> tuple[Plan, str] | None:
     """Place the big units around ``plan``'s worst territory by backtracking, then design the rest.
 
     The zone is the territories within ``LUMPY_RINGS`` rings of the worst one; returns the plan and a note
@@ -704,7 +756,7 @@ def _lumpy_start(data, plan: Plan, budget: WorkBudget, seed: int, solver: str) -
         if len(groups) > data.k or (len(groups) == data.k and sum(map(len, groups)) < data.n):
             continue  # no territory would be left for the units not placed
         placed, inner_method = _design_around(
-            data, groups, budget=budget, seed=seed, solver=solver, starts=1, place_lumpy=False
+            data, groups, budget=budget, seed=seed, solver=solver, starts=1, place_lumpy=False, skip=skip
         )
         note = f"{len(groups)} territories of big units placed first by a backtracking search"
         log.info("%s (%s)", note, inner_method)
@@ -721,7 +773,9 @@ def _worst_holds_big_units(data, plan: Plan) -> bool:
     return bool(is_lumpy(v[plan.labels == worst], lo, hi).any())
 
 
-def _design_around(data, groups, *, budget, seed, solver, starts, place_lumpy=True) -> tuple[Plan, str]:
+def _design_around(
+    data, groups, *, budget, seed, solver, starts, place_lumpy=True, skip=frozenset()
+) -> tuple[Plan, str]:
     """Fix ``groups`` as the last territories and design the others on the remaining units."""
     from terrkit.design.heuristic.seeding import _medoid
 
@@ -733,7 +787,7 @@ def _design_around(data, groups, *, budget, seed, solver, starts, place_lumpy=Tr
         sub, keep = without_units(data, np.concatenate(groups), k_rest)
         inner = _solve(
             sub, budget, time.perf_counter(), seed=seed, solver=solver, starts=starts, fix_forced=False,
-            place_lumpy=place_lumpy,
+            place_lumpy=place_lumpy, skip=skip,
         )  # fmt: skip
         labels[keep] = inner.labels
         centers[:k_rest] = keep[inner.centers]
