@@ -233,3 +233,44 @@ def test_may_reach_band_is_false_only_on_proof():
     assert not may_reach_band(adj, np.array([50.0, 50.0, 60.0]), 98, 102, 0), "{0, 1} cuts 60 off"
     assert may_reach_band(adj, np.array([50.0, 50.0, 100.0]), 98, 102, 0)
     assert not may_reach_band(adj, np.array([150.0, 10.0, 10.0]), 98, 102, 0), "too big alone"
+
+
+def test_the_exact_model_confirms_the_dead_ends_of_the_chain():
+    from terrkit.design.checks.confirm import confirm_dead_end
+
+    adj, v = _li_adjacency(), np.array(LI_VALUES)
+    suffolk = confirm_dead_end(adj, v, 9.6, 10.4, 0)
+    assert suffolk.verdict == "confirmed" and suffolk.groups_cut == 0  # no in-band group at all
+    # Nassau's in-band groups (Nassau, Queens, Kings, Bronx; Nassau, Queens, Bronx, a) all cut Suffolk off
+    nassau = confirm_dead_end(adj, v, 9.6, 10.4, 1)
+    assert nassau.verdict == "confirmed" and nassau.groups_cut == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_exact_model_agrees_with_brute_force(seed):
+    """Every unit the brute force can place is refuted with a valid group; every other one is confirmed."""
+    from terrkit.design.checks.confirm import confirm_dead_end
+
+    rng = np.random.default_rng(100 + seed)
+    n = 10
+    xy = rng.uniform(0, 1, (n, 2))
+    d = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
+    edges = [(i, j) for i in range(n) for j in range(i + 1, n) if d[i, j] < 0.38]
+    edges += [(i, i + 1) for i in range(n - 1)]
+    adj = _adjacency(n, edges)
+    v = rng.integers(1, 9, n).astype(float)
+    target = v.sum() / 3
+    lo, hi = 0.97 * target, 1.03 * target
+    reach, _, _ = _brute_force(adj, v, lo, hi)
+    for u in range(n):
+        if v[u] > hi:
+            continue
+        check = confirm_dead_end(adj, v, lo, hi, u)
+        if reach[u]:
+            assert check.verdict == "refuted"
+            group = list(check.group)
+            assert u in group and lo <= v[group].sum() <= hi
+            assert connected_components(adj[group][:, group], directed=False)[0] == 1
+            assert not _cuts_off_a_pocket(adj, v, group, lo, hi)
+        else:
+            assert check.verdict == "confirmed", (u, check)
