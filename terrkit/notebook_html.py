@@ -243,4 +243,21 @@ def export_html(notebook: str | Path, target: str | Path, *, mathjax_url: str | 
     node = nbformat.read(notebook, as_version=4)
     warnings_to_notes(node)
     body, _ = HTMLExporter(**options).from_notebook_node(node)
-    Path(target).write_text(body, encoding="utf-8")
+    Path(target).write_text(drop_unused_requirejs(body), encoding="utf-8")
+
+
+#: nbconvert's ``<script>`` tag that loads require.js from a CDN (for widget and JavaScript outputs).
+_REQUIREJS_TAG = re.compile(r'<script src="https?://[^"]*/require(?:\.min)?\.js"></script>\s*')
+
+
+def drop_unused_requirejs(html: str) -> str:
+    """Remove the CDN require.js tag when nothing in the page uses it.
+
+    nbconvert's template loads require.js from cdnjs on every page, for widget and JavaScript outputs. The
+    reports have none (maps and charts are images, tables are HTML), and the run is read offline, so the
+    request can only fail; a page that does call ``require`` or ``define`` keeps the tag.
+    """
+    rest = _REQUIREJS_TAG.sub("", html)
+    if re.search(r"\b(?:require|requirejs|define)\s*\(", rest):
+        return html
+    return rest

@@ -185,6 +185,7 @@ def test_exported_html_has_notes_local_mathjax_and_no_code(tmp_path):
     assert "terrkit-note" in html and "credits netted" in html
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
     assert "work()" not in html
+    assert not re.search(r'src="https?://', html), "nothing is loaded from the network"
     assert path.read_text() == before, "the executed notebook keeps its warnings for JupyterLab"
     folder = tmp_path / MATHJAX_DIR
     files = [p for p in folder.rglob("*") if p.is_file()]
@@ -207,3 +208,13 @@ def test_real_run_pages_show_numbers_for_people(generated_report):
         raw = re.findall(r"\b\d+\.\d+e[+-]\d+\b|\b\d{4,}\.\d{5,}\b", text)
         assert not raw, f"{stem} shows raw floats: {raw[:5]}"
         assert "DataWarning:" not in text or "Note on the data" in text
+
+
+def test_requirejs_is_dropped_only_when_nothing_uses_it():
+    from terrkit.notebook_html import drop_unused_requirejs
+
+    tag = '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js"></script>\n'
+    plain = f"<head>{tag}<script>var shown = 1;</script></head>"
+    assert drop_unused_requirejs(plain) == "<head><script>var shown = 1;</script></head>"
+    widget = f"<head>{tag}</head><script>require(['@jupyter-widgets/html-manager'], render)</script>"
+    assert drop_unused_requirejs(widget) == widget
