@@ -33,6 +33,7 @@ MAX_ROUNDS = 60
 
 #: Shifting stops after this many rounds in a row that cut the total violation by less than STALL_GAIN.
 STALL_ROUNDS = 3
+#: A round that cuts the total violation by less than this share (2%) gains "almost nothing".
 STALL_GAIN = 0.02
 
 

@@ -43,7 +43,6 @@ __all__ = ["Plan"]
 
 log = logging.getLogger(__name__)
 
-_TOL = 1e-9
 #: Work one repair after a perturbation may use (about 5 s on the reference machine): enough to settle the
 #: shaken region, small enough that a hopeless perturbation does not eat the budget.
 PERTURB_REPAIR_WORK = 5.0 * UNITS_PER_SECOND

@@ -112,6 +112,7 @@ SHIFT_SHARE = 0.5
 #: Smallest share of the work left that a start may use (a tight instance needs long shaking).
 START_MIN_SHARE = 0.6
 
+#: How the result names this method.
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
 
 #: The operators that :func:`solve_heuristic` can switch off with ``skip`` (for the ablation in
