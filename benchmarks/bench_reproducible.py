@@ -9,6 +9,7 @@ assignments are identical.
 Usage::
 
     python benchmarks/bench_reproducible.py [--time-limit 60] [--seed 1] [--busy 2] [--instance zip|metro:1]
+        [--work UNITS]
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--busy", type=int, default=2, help="CPU-bound processes beside the second run")
     ap.add_argument("--instance", default="zip")
+    ap.add_argument("--work", type=float, help="work budget (default: from the time limit)")
     args = ap.parse_args(argv)
     if args.instance == "zip":
         data = zip_instance()
@@ -44,7 +46,7 @@ def main(argv=None) -> int:
     for busy in (0, args.busy):
         burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
         try:
-            out = solve_heuristic(data, time_limit=args.time_limit, seed=args.seed)
+            out = solve_heuristic(data, time_limit=args.time_limit, seed=args.seed, work=args.work)
         finally:
             for p in burners:
                 p.kill()
