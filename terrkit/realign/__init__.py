@@ -23,12 +23,14 @@ from terrkit.realign.front import (
     recommend_plan,
     scaled_balance,
 )
+from terrkit.realign.key_accounts import KEY_ACCOUNT_SHARE, KeyAccounts, key_account_locks
 from terrkit.realign.least_disruption import (
     DEFAULT_BALANCE,
     LeastDisruptionPlan,
     RealignmentCosts,
     Territories,
     anchored_territories,
+    home_units,
     least_disruption_plan,
     realignment_costs,
 )
@@ -51,6 +53,8 @@ from terrkit.realign.tradeoff import (
 
 __all__ = [
     "DEFAULT_BALANCE",
+    "KEY_ACCOUNT_SHARE",
+    "KeyAccounts",
     "DEFAULT_TOLERANCES",
     "FrontResult",
     "LeastDisruptionPlan",
@@ -58,6 +62,8 @@ __all__ = [
     "Territories",
     "anchored_territories",
     "explain_recommendation",
+    "home_units",
+    "key_account_locks",
     "least_disruption_design",
     "least_disruption_front",
     "least_disruption_plan",

@@ -49,6 +49,11 @@ FILES: dict[str, FileInfo] = {
         "accounts and revenue each rep gains and loses",
         "sales managers: talk each rep through what changes for them",
     ),
+    "key_accounts.csv": FileInfo(
+        "the accounts worth at least a set share of their rep's book, locked to their rep through the "
+        "realignment (or why not)",
+        "sales leaders: the relationships the plan protects; account managers: what stays with whom",
+    ),
     "realignment_sweep.csv": FileInfo(
         "every plan of the trade-off front (one per balance tolerance) with its balance, travel and revenue "
         "moved",
