@@ -29,6 +29,8 @@ import pulp
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from terrkit.design.checks.band_reach import _holds_whole_territories
+
 __all__ = ["DeadEndCheck", "confirm_dead_end"]
 
 #: No-good cuts before giving up: the in-band groups around a dead end are few (a handful on every metro
@@ -58,11 +60,6 @@ class DeadEndCheck:
     groups_cut: int
     ball: int
     group: tuple[int, ...] = ()
-
-
-def _holds_whole_territories(total: float, lower: float, upper: float) -> bool:
-    m = np.floor(total / lower * (1 + 1e-12))
-    return bool(m >= 1 and total <= m * upper * (1 + 1e-12))
 
 
 def _has_pocket(adjacency: sp.csr_matrix, values: np.ndarray, group: np.ndarray, lower, upper) -> bool:
