@@ -124,7 +124,8 @@ def run(name: str, tolerances: list[float], time_limit: float, seed: int, tmp: P
             rec.update(
                 units_once=bool(labels.index.is_unique and set(labels.index) == set(units["unit_id"])),
                 pieces_cut_off=int(kinds.get("territory_not_contiguous", 0)),
-                travel_km=row["travel_km"], revenue_moved=row["revenue_moved"], disruption=row["disruption"],
+                travel_km=row["travel_km"], revenue_moved=row["revenue_moved"],
+                revenue_moved_share=row["revenue_moved_share"],
                 revenue_bound=row["revenue_bound"], customers=row["customers"],
                 customers_kept=row["customers_kept"], meets_tolerance=bool(row["meets_tolerance"]),
                 kept_from=row.get("kept_from", ""),

@@ -12,6 +12,8 @@ HTML and every deliverable; ``summary.pdf`` is the same page printed by headless
 (skipped, and said so in ``run.json`` and the progress lines, when there is no Chromium). The
 notebooks' HTML copies typeset formulas with a MathJax copied into ``assets/mathjax/`` (no
 network needed) and show terrkit's warnings as notes (:mod:`terrkit.notebook_html`).
+``DATA_DICTIONARY.md`` describes every CSV file and column the run wrote
+(:mod:`terrkit.summary.dictionary`).
 
 Configuration (YAML)::
 
@@ -365,6 +367,9 @@ def run_report(
                 f"(elapsed {time.perf_counter() - started:.1f} s)"
             )
 
+    from terrkit.summary.dictionary import write_data_dictionary
+
+    write_data_dictionary(staging)  # every file and column of the run, before the summary links it
     deliverables = sorted(f for files in written.values() for f in files)
     summary = _summarise(staging, final, entries, written, data_dir, started_at, say)
     manifest = {

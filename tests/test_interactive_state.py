@@ -342,7 +342,7 @@ def test_map_layers_for_points_and_box_selection() -> None:
     assert "terrkit-locked" in first["className"]
 
 
-def test_editor_reports_engine_errors_and_saves_the_design_format(tmp_path) -> None:
+def test_editor_reports_engine_errors_and_saves_the_alignment_format(tmp_path) -> None:
     pytest.importorskip("ipyleaflet")
     import geopandas as gpd
     from shapely.geometry import box
@@ -368,8 +368,8 @@ def test_editor_reports_engine_errors_and_saves_the_design_format(tmp_path) -> N
     editor.assign(["c"], "W")
     path = editor.save(tmp_path / "out" / "plan.csv")
     saved = pd.read_csv(path, dtype={"unit_id": str})
-    assert list(saved.columns) == ["unit_id", "territory", "is_center"]
-    assert saved.set_index("unit_id").loc["c", "territory"] == "W"
+    assert list(saved.columns) == ["unit_id", "territory_id", "is_center"]
+    assert saved.set_index("unit_id").loc["c", "territory_id"] == "W"
     assert saved["is_center"].sum() == 2
 
 

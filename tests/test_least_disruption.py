@@ -15,7 +15,7 @@ from terrkit.exceptions import ConfigError
 from terrkit.geo import haversine_km
 from terrkit.geo_adjacency import unit_adjacency
 from terrkit.realign import least_disruption as ld
-from terrkit.realign.front import least_disruption_front, recommend_plan, scaled_balance
+from terrkit.realign.front import least_disruption_front, recommend_plan, scaled_balance, settle_status
 from terrkit.realign.tradeoff import evaluate_plan
 
 
@@ -230,7 +230,33 @@ def test_the_front_is_monotone_a_tighter_plan_is_kept_when_it_moves_less():
     assert moved.is_monotonic_decreasing or moved.nunique() == 1
     assert recommend_plan(table, 0.2) == ("±20%", True)
     today = table.loc["current"]
-    assert today["disruption"] == 0.0 and today["customers_kept"] == today["customers"]
+    assert today["revenue_moved_share"] == 0.0 and today["customers_kept"] == today["customers"]
+    # the kept plan is a plan that meets ±100% without a proof for it: feasible, whatever the engine said
+    assert table.loc["±100%", "status"] == "feasible"
+    assert (table["status"].isin(["optimal", "feasible"]) == table["meets_tolerance"]).all()
+
+
+def test_a_plan_status_agrees_with_its_flags():
+    table = pd.DataFrame(
+        {
+            "status": ["current", "optimal", "feasible", "optimal", "requirements_not_met", "infeasible"],
+            "engine": ["", "a", "b", "c", "d", "e"],
+            "balance": [0.5, 0.04, 0.12, np.nan, 0.3, np.nan],
+            "balance_potential": [0.5, 0.04, 0.12, np.nan, 0.3, np.nan],
+            "meets_tolerance": [False, True, False, False, False, False],
+            "kept_from": ["", "", "", "", "", ""],
+            "message": [""] * 6,
+        },
+        index=["current", "±5%", "±10%", "±20%", "±35%", "±50%"],
+    )
+    settled = settle_status(table)
+    assert settled["status"].tolist() == [
+        "current", "optimal", "requirements_not_met", "failed", "requirements_not_met", "infeasible",
+    ]  # fmt: skip
+    assert settled["engine_status"].tolist() == table["status"].tolist()
+    assert "potential 12.0%" in settled.loc["±10%", "message"]
+    met = settled["status"].isin(["optimal", "feasible"])
+    assert (met == settled["meets_tolerance"]).all()
 
 
 @pytest.mark.parametrize("seed", [0, 3])
@@ -265,7 +291,7 @@ def test_the_recommendation_says_what_moves_who_gains_and_loses_and_why():
             "balance": [0.9, 0.05, 0.2],
             "travel_km": [186.0, 240.0, 200.0],
             "travel_bound_km": [np.nan, 206.0, 174.0],
-            "disruption": [0.0, 0.3, 0.2],
+            "revenue_moved_share": [0.0, 0.3, 0.2],
             "revenue_moved": [0.0, 300.0, 200.0],
             "revenue_bound": [0.0, 60.0, 40.0],
             "customers": [100, 100, 100],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -27,6 +28,7 @@ from terrkit.realign import (
     rep_movement,
     write_realignment,
 )
+from terrkit.realign.account_lists import REASONS
 
 # ------------------------------------------------------------------------------------------ by hand
 
@@ -140,7 +142,7 @@ def test_pareto_front_keeps_the_plans_no_other_beats_on_every_figure():
         {
             "balance": [0.9, 0.08, 0.04, 0.03, 0.12, 0.2],
             "travel_km": [300, 250, 260, 240, 200, 300],
-            "disruption": [0.0, 0.05, 0.05, 0.30, 0.02, 0.3],
+            "revenue_moved_share": [0.0, 0.05, 0.05, 0.30, 0.02, 0.3],
         },
         index=pd.Index(["current", "p1", "p2", "p3", "p4", "p5"], name="plan"),
     )
@@ -211,7 +213,7 @@ def test_evaluate_plan_on_the_current_alignment_is_undisturbed(company, inputs):
     period, revenue, units = inputs
     current = units.set_index("unit_id")["territory_id"]
     got = evaluate_plan(current, units, company.accounts, revenue, company.alignment, company.reps)
-    assert got["disruption"] == 0.0 and got["units_changing_rep"] == 0
+    assert got["revenue_moved_share"] == 0.0 and got["units_changing_rep"] == 0
     totals = units.groupby("territory_id")["potential"].sum()
     assert got["balance"] == pytest.approx((totals - totals.mean()).abs().max() / totals.mean())
 
@@ -246,10 +248,37 @@ def test_deliverables_on_a_generated_company_reconcile(company, inputs, tmp_path
     assert list(alignment.columns) == ["unit_id", "territory_id", "rep_id"]
     assert alignment["unit_id"].is_unique and set(alignment["unit_id"]) == set(company.units["unit_id"])
     asg = pd.read_csv(paths["account_assignments.csv"], dtype={"account_id": str})
-    assert list(asg.columns) == ["account_id", "old_rep_id", "new_rep_id", "territory_id"]
+    assert list(asg.columns) == [
+        "account_id", "account_name", "account_type", "old_territory_id", "old_rep_id", "old_rep_name",
+        "territory_id", "new_rep_id", "new_rep_name", "changed", "change_reason", "effective_date",
+    ]  # fmt: skip
     assert len(asg) == len(company.accounts) and asg["account_id"].is_unique
+    names = company.reps.set_index("rep_id")["name"]
+    assert (asg["new_rep_name"] == asg["new_rep_id"].map(names)).all()
+    assert (asg["account_name"] == company.accounts["name"].to_numpy()).all()
+    assert (asg["changed"] == (asg["old_rep_id"] != asg["new_rep_id"])).all()
+    # the last sales quarter is 2025Q4 or earlier: owners change on the first day of the next quarter
+    last = company.periods[-1]
+    year, quarter = int(last[:4]), int(last[-1])
+    starts = f"{year + 1}-01-01" if quarter == 4 else f"{year}-{3 * quarter + 1:02d}-01"
+    assert set(asg["effective_date"]) == {starts}
+    unit_today = company.accounts["unit_id"].map(company.alignment.set_index("unit_id")["territory_id"])
+    assert (asg["old_territory_id"] == unit_today.to_numpy()).all()
+    stays = asg[~asg["changed"]]
+    moved_unit = stays["old_territory_id"] != stays["territory_id"]
+    assert (stays.loc[~moved_unit, "change_reason"] == REASONS["stays"]).all()
+    assert set(asg.loc[asg["changed"], "change_reason"]) <= {REASONS["unit_moves"], REASONS["unowned"]}
     changes = pd.read_csv(paths["changes.csv"], dtype={"account_id": str})
-    assert list(changes.columns) == ["account_id", "from_rep_id", "to_rep_id", "revenue"]
+    revenue_col = f"revenue_{plan.period_label}"
+    assert list(changes.columns) == [
+        "account_id", "account_name", "account_type", revenue_col, "old_territory_id", "from_rep_id",
+        "from_rep_name", "territory_id", "to_rep_id", "to_rep_name", "change_reason", "effective_date",
+    ]  # fmt: skip
+    changes = changes.rename(columns={revenue_col: "revenue"})
+    kinds = np.where(
+        changes["revenue"] > 0, "customer", np.where(changes["revenue"] < 0, "net_credit", "prospect")
+    )
+    assert (changes["account_type"] == kinds).all()
     differ = asg[asg["old_rep_id"] != asg["new_rep_id"]]
     assert set(changes["account_id"]) == set(differ["account_id"]) and len(changes) == len(differ) > 0
     merged = changes.merge(differ, on="account_id")
@@ -265,6 +294,7 @@ def test_deliverables_on_a_generated_company_reconcile(company, inputs, tmp_path
     assert moves["revenue_gained"].reindex(gained.index).to_numpy() == pytest.approx(gained.to_numpy())
     assert moves["revenue_lost"].reindex(lost.index).to_numpy() == pytest.approx(lost.to_numpy())
     summary = pd.read_csv(paths["territory_summary.csv"])
+    assert (summary["rep_name"] == summary["rep_id"].map(names)).all()
     assert summary["territory_id"].is_unique and set(summary["territory_id"]) == set(
         alignment["territory_id"]
     )
@@ -275,11 +305,20 @@ def test_deliverables_on_a_generated_company_reconcile(company, inputs, tmp_path
         "sales_deviation",
         "polsby_popper",
         "mean_distance_km",
-        "revenue_changing_rep",
+        "revenue_gained",
     } <= set(summary.columns)
     assert summary["accounts"].sum() == len(company.accounts)
-    assert summary["revenue_changing_rep"].sum() == pytest.approx(changes["revenue"].sum())
+    assert summary["revenue_gained"].sum() == pytest.approx(changes["revenue"].sum())
     assert plan.summary["revenue_moved_share"] <= 0.2 + 1e-9
+    # the workbook: the same tables, ids as text cells (a county FIPS such as 01001 keeps its zero)
+    book = openpyxl.load_workbook(paths["realignment.xlsx"], read_only=True)
+    assert book.sheetnames == [name.removesuffix(".csv") for name in FILES if name.endswith(".csv")]
+    rows = list(book["alignment"].iter_rows(values_only=True))
+    assert rows[0] == tuple(alignment.columns) and len(rows) == len(alignment) + 1
+    assert [r[0] for r in rows[1:]] == alignment["unit_id"].tolist()
+    assert any(str(r[0]).startswith("0") for r in rows[1:])
+    sheet = pd.read_excel(paths["realignment.xlsx"], sheet_name="changes", dtype={"account_id": str})
+    assert len(sheet) == len(changes)
 
 
 def test_a_failure_mid_write_leaves_no_file(quick_plan, tmp_path, monkeypatch):

@@ -45,7 +45,7 @@ SWEEP = pd.DataFrame(
         "cv": [0.5, 0.03, 0.1],
         "balance_call_hours": [0.6, 0.0912, 0.31],
         "travel_km": [143.4, 151.6, 140.2],
-        "disruption": [0.0, 15_429_811 / 16_666_878, 0.05],
+        "revenue_moved_share": [0.0, 15_429_811 / 16_666_878, 0.05],
         "revenue_moved": [0.0, 15_429_811.0, 833_000.0],
         "units_changing_rep": [0, 2, 1],
         "customers": [5, 5, 5],
@@ -378,10 +378,11 @@ def test_summary_of_a_real_run(generated_report):
     assert (rec.plan, rec.meets_target) == recommend_plan(sweep, rec.target)
     head = headline(load_run(run))
     changes = pd.read_csv(run / "changes.csv")
+    changes = changes.rename(columns={f"revenue_{rec.period}": "revenue"})  # named for the review period
     assert head.revenue_moved == pytest.approx(changes["revenue"].sum())
     assert head.revenue_moved == pytest.approx(sweep.loc[rec.plan, "revenue_moved"])
     assert head.customers_kept == sweep.loc[rec.plan, "customers_kept"]
-    assert head.revenue_moved == pytest.approx(rec.summary["revenue_changing_rep"])
+    assert head.revenue_moved == pytest.approx(rec.summary["revenue_moved"])
     assert head.revenue == pytest.approx(rec.summary["revenue"])
     text = page_text(run / "index.html")
     assert fmt.money(changes["revenue"].sum()) in text

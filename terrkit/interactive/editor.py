@@ -14,7 +14,7 @@ Workflow (what an analyst does)
    answer is one undoable step; the status line warns when it breaks the tolerance.
 5. The design controls (number of territories, tolerance, balance measure, contiguity) and **Re-run
    design** compute a fresh plan; a different number of territories starts a new history.
-6. **Save CSV** writes the plan in the ``terrkit design`` format (unit id, territory, is_center); on a
+6. **Save CSV** writes the plan as ``unit_id, territory_id, is_center``; on a
    mixed unit layer with each unit's ``level`` and ``parent_id`` after its id
    (:func:`terrkit.interactive.inputs.assignment_frame`).
 

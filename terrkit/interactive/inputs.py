@@ -471,11 +471,11 @@ def layer_editor_inputs(
 def assignment_frame(state: EditorState, units: pd.DataFrame, id_col: str = "unit_id") -> pd.DataFrame:
     """The plan of ``state`` as the editor saves it.
 
-    ``unit_id, territory, is_center`` (the ``terrkit design`` format); on a mixed unit layer with each
-    unit's ``level`` and ``parent_id`` after its id, so the file is a county rule with its ZIP-cell and
+    ``unit_id, territory_id, is_center`` (named as in every alignment file); on a mixed unit layer with
+    each unit's ``level`` and ``parent_id`` after its id, so the file is a county rule with its ZIP-cell and
     named-account exceptions, like the realignment's ``alignment.csv``.
     """
-    frame = state.to_assignment_frame(id_col)
+    frame = state.to_assignment_frame(id_col).rename(columns={"territory": "territory_id"})
     if not is_mixed_layer(units):
         return frame
     info = pd.DataFrame(

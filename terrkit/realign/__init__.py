@@ -1,12 +1,15 @@
 """Realignment: compare the current alignment with a proposal, write the deliverables, sweep trade-offs.
 
 Modules: :mod:`~terrkit.realign.moves` (reps for the proposed territories, what moves),
-:mod:`~terrkit.realign.deliverables` (the plan and its files), :mod:`~terrkit.realign.tradeoff` (how a
-plan is measured: balance, travel, disruption), :mod:`~terrkit.realign.least_disruption` (rep-anchored plans
-that move the least revenue for a balance target) and :mod:`~terrkit.realign.front` (one such plan per
-balance tolerance, and the recommendation).
+:mod:`~terrkit.realign.deliverables` (the plan of record and its files),
+:mod:`~terrkit.realign.account_lists` (names, reasons and dates in the account lists),
+:mod:`~terrkit.realign.plan_files` (the run's other plans, in ``plans/``),
+:mod:`~terrkit.realign.tradeoff` (how a plan is measured: balance, travel, disruption),
+:mod:`~terrkit.realign.least_disruption` (rep-anchored plans that move the least revenue for a balance
+target) and :mod:`~terrkit.realign.front` (one such plan per balance tolerance, and the recommendation).
 """
 
+from terrkit.realign.account_lists import ACCOUNT_TYPES, REASONS
 from terrkit.realign.deliverables import (
     FILES,
     Realignment,
@@ -43,6 +46,7 @@ from terrkit.realign.moves import (
     proposal_alignment,
     rep_movement,
 )
+from terrkit.realign.plan_files import PLANS_FOLDER, front_plans, plan_alignment, write_plans
 from terrkit.realign.tradeoff import (
     evaluate_plan,
     min_feasible_tolerance,
@@ -87,4 +91,10 @@ __all__ = [
     "rep_movement",
     "units_for_design",
     "write_realignment",
+    "ACCOUNT_TYPES",
+    "REASONS",
+    "PLANS_FOLDER",
+    "front_plans",
+    "plan_alignment",
+    "write_plans",
 ]

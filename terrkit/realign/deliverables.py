@@ -5,16 +5,22 @@ Files (written into ``output_dir``, all or none; see :func:`write_realignment`):
 ``alignment.csv``
     ``unit_id, territory_id, rep_id``: every unit exactly once.
 ``account_assignments.csv``
-    ``account_id, old_rep_id, new_rep_id, territory_id``: every account once.
+    Every account once: ``account_id, account_name, account_type`` (customer, prospect or net credit),
+    old territory and rep (id and name), new territory and rep, ``changed``, ``change_reason`` and
+    ``effective_date`` (:mod:`terrkit.realign.account_lists`).
 ``changes.csv``
-    ``account_id, from_rep_id, to_rep_id, revenue``: exactly the accounts whose rep differs in
-    ``account_assignments.csv``; revenue is the account's sales in the review period.
+    Exactly the accounts whose rep differs in ``account_assignments.csv``, largest revenue first, with
+    the same names and reasons; ``revenue_<period>`` is the account's net sales in the review period
+    (``revenue_2025``).
 ``territory_summary.csv``
-    One row per proposed territory with every KPI, balance deviation and compactness figure of the
-    performance review (:func:`terrkit.review.pipeline.review_alignment`), plus the accounts and
-    revenue that come to it from another rep.
+    One row per proposed territory with its rep's name and every KPI, balance deviation and compactness
+    figure of the performance review (:func:`terrkit.review.pipeline.review_alignment`), plus
+    ``accounts_gained`` and ``revenue_gained``: what comes to it from another rep.
 ``rep_movement.csv``
     Accounts and revenue gained and lost per rep.
+``realignment.xlsx``
+    The five tables above as sheets of one workbook, ids as text cells so that ZIP and FIPS codes survive
+    a spreadsheet.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,26 +36,33 @@ import pandas as pd
 
 from terrkit.exceptions import TerrkitError
 from terrkit.io import atomic_path
+from terrkit.realign.account_lists import describe_assignments, describe_changes, revenue_column
 from terrkit.realign.moves import (
     VACANT,
     account_assignments,
     assign_reps,
     change_list,
     movement_summary,
-    proposal_alignment,
     rep_movement,
 )
+from terrkit.realign.plan_files import plan_alignment
 from terrkit.review.periods import ReviewPeriod
 from terrkit.review.pipeline import Review, review_alignment
 
-#: File names of the deliverables, in writing order.
-FILES = (
+#: File names of the CSV deliverables, in writing order.
+CSV_FILES = (
     "alignment.csv",
     "account_assignments.csv",
     "changes.csv",
     "territory_summary.csv",
     "rep_movement.csv",
 )
+
+#: The same tables as one workbook, one sheet each, ids as text cells (ZIP and FIPS codes keep their zeros).
+WORKBOOK = "realignment.xlsx"
+
+#: Every file :func:`write_realignment` writes.
+FILES = (*CSV_FILES, WORKBOOK)
 
 
 @dataclass
@@ -70,6 +84,8 @@ class Realignment:
         The performance review of the proposal (accounts credited to their new rep).
     territory_summary : pandas.DataFrame
         One row per proposed territory (the ``territory_summary.csv`` table).
+    period_label : str
+        The review period (``2025``): the revenue column of ``changes.csv`` is named for it.
     """
 
     alignment: pd.DataFrame
@@ -80,13 +96,17 @@ class Realignment:
     summary: dict[str, float]
     review: Review | None
     territory_summary: pd.DataFrame
+    period_label: str = ""
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The deliverable tables by file name."""
+        """The deliverable tables by file name (the revenue column named for the period)."""
+        changes = self.changes
+        if self.period_label:
+            changes = changes.rename(columns={"revenue": revenue_column(self.period_label)})
         return {
             "alignment.csv": self.alignment,
             "account_assignments.csv": self.assignments,
-            "changes.csv": self.changes,
+            "changes.csv": changes,
             "territory_summary.csv": self.territory_summary,
             "rep_movement.csv": self.movement.reset_index(),
         }
@@ -105,6 +125,8 @@ def plan_realignment(
     keep_exceptions: bool = True,
     shapes: bool = True,
     rep_map: pd.DataFrame | None = None,
+    effective_date: date | str | None = None,
+    last_period: str | None = None,
 ) -> Realignment:
     """Turn a proposal (territory label per unit) into a complete realignment.
 
@@ -123,19 +145,26 @@ def plan_realignment(
         The rep of each proposed territory (``proposal``, ``territory_id``, ``rep_id``), as a
         rep-anchored design fixes it (:meth:`terrkit.realign.least_disruption.Territories.rep_map`);
         default: the reps that keep the most revenue (:func:`~terrkit.realign.moves.assign_reps`).
+    effective_date : datetime.date or str, optional
+        The day the new owners take over; default: the first day of the quarter after ``last_period``
+        (the sales data's last quarter), else after the review period.
+    last_period : str, optional
+        The sales data's last period (``YYYYQn``).
     """
+    from terrkit.crm.load_files import resolve_effective_date
     from terrkit.review.kpis import account_activity
 
     revenue = account_activity(accounts, sales, period).set_index("account_id")["sales"]
     if rep_map is None:
         rep_map = assign_reps(proposed, accounts, revenue, current_alignment, reps)
-    alignment = proposal_alignment(proposed, rep_map)
-    if units is not None and {"level", "parent_id"} <= set(units.columns):
-        levels = units[["unit_id", "level", "parent_id"]].astype({"unit_id": str})
-        alignment = alignment.astype({"unit_id": str}).merge(levels, on="unit_id", how="left")
-        alignment = alignment[["unit_id", "level", "parent_id", "territory_id", "rep_id"]]
+    alignment = plan_alignment(proposed, rep_map, units)
     assignments = account_assignments(accounts, alignment, current_alignment, keep_exceptions)
     changes = change_list(assignments, revenue)
+    starts = resolve_effective_date(effective_date, last_period or period.end)
+    assignments = describe_assignments(
+        assignments, accounts, reps, current_alignment, alignment, revenue, starts
+    )
+    changes = describe_changes(changes, assignments)
     movement = rep_movement(assignments, revenue, reps)
     summary = movement_summary(current_alignment, alignment, assignments, revenue)
     credited = accounts.assign(owner_rep_id=assignments["new_rep_id"].to_numpy())
@@ -147,14 +176,18 @@ def plan_realignment(
         territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
     )
     gained = inflow.groupby("territory_id").agg(
-        accounts_changing_rep=("account_id", "size"), revenue_changing_rep=("revenue", "sum")
+        accounts_gained=("account_id", "size"), revenue_gained=("revenue", "sum")
     )
-    summary_table = summary_table.join(gained).fillna(
-        {"accounts_changing_rep": 0, "revenue_changing_rep": 0.0}
-    )
-    summary_table["accounts_changing_rep"] = summary_table["accounts_changing_rep"].astype(int)
+    summary_table = summary_table.join(gained).fillna({"accounts_gained": 0, "revenue_gained": 0.0})
+    summary_table["accounts_gained"] = summary_table["accounts_gained"].astype(int)
+    summary_table = summary_table.reset_index()
+    if reps is not None and "name" in reps.columns and "rep_id" in summary_table:
+        names = reps.drop_duplicates("rep_id").set_index("rep_id")["name"]
+        summary_table.insert(
+            summary_table.columns.get_loc("rep_id") + 1, "rep_name", summary_table["rep_id"].map(names)
+        )
     return Realignment(
-        alignment, rep_map, assignments, changes, movement, summary, review, summary_table.reset_index()
+        alignment, rep_map, assignments, changes, movement, summary, review, summary_table, period.label
     )
 
 
@@ -218,8 +251,27 @@ def write_realignment(
     check_realignment(plan, unit_ids)
     folder = Path(output_dir)
     paths = {name: folder / name for name in FILES}
+    tables = plan.tables()
     with ExitStack() as stack:
-        for name, table in plan.tables().items():
+        for name, table in tables.items():
             tmp = stack.enter_context(atomic_path(paths[name]))
             table.to_csv(tmp, index=False)
+        tmp = stack.enter_context(atomic_path(paths[WORKBOOK]))
+        write_workbook(tables, tmp)
     return paths
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> None:
+    """Write tables into one ``.xlsx`` workbook, a sheet per table named after its file.
+
+    Every id column is written as text cells, so that a spreadsheet keeps ZIP and FIPS codes such as
+    ``01001`` as they are (a CSV opened in a spreadsheet turns them into the number 1001).
+    """
+    with pd.ExcelWriter(path, engine="openpyxl") as book:
+        for name, table in tables.items():
+            frame = table.copy()
+            for col in frame.columns:
+                if col.endswith("_id"):
+                    frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+                    frame[col] = frame[col].map(lambda v: v if v is None else str(v))
+            frame.to_excel(book, sheet_name=name.removesuffix(".csv")[:31], index=False)

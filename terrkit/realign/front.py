@@ -236,30 +236,76 @@ def least_disruption_front(
             if row.get("meets_tolerance") and not row["kept_from"]:
                 best_key = key
         rows.append(row)
-        measured = "disruption" in row and pd.notna(row["disruption"])
+        measured = "revenue_moved_share" in row and pd.notna(row["revenue_moved_share"])
         say(f"{key}: {row['status']}" + (f", {_figures(row)}" if measured else ""))
     table = pd.DataFrame(rows).set_index("plan")
-    for col in ("balance", "cv", "travel_km", "disruption", "revenue_moved"):
+    for col in ("balance", "cv", "travel_km", "revenue_moved_share", "revenue_moved"):
         if col not in table:
             table[col] = np.nan
     if "meets_tolerance" not in table:
         table["meets_tolerance"] = False
     table["meets_tolerance"] = table["meets_tolerance"].fillna(False).astype(bool)
     table.loc["current", "meets_tolerance"] = False
+    table = settle_status(table)
     table["on_front"] = pareto_front(table)
     return FrontResult(table, proposals, scaled_balance(base, tols[0]) if tols else base)
 
 
+#: Statuses of a sweep row whose plan meets its tolerance (as measured from the accounts).
+MET = ("optimal", "feasible")
+
+
+def settle_status(table: pd.DataFrame) -> pd.DataFrame:
+    """Make each plan's ``status`` agree with its ``meets_tolerance`` flag; keep the engine's word apart.
+
+    The engine's own status goes to ``engine_status``. ``status`` is then what the row's plan is:
+
+    - ``optimal``: the engine proved its plan the least disruptive for the tolerance, and the plan,
+      measured from the accounts, meets it;
+    - ``feasible``: the plan meets the tolerance (the engine's without a proof, or a tighter plan kept);
+    - ``requirements_not_met``: a plan exists but does not meet the tolerance (the message says which
+      measure and by how much when the engine claimed otherwise);
+    - ``infeasible`` or ``failed``: no plan (the message says why); ``current``: today's alignment.
+
+    So ``status in ("optimal", "feasible")`` holds exactly when ``meets_tolerance`` does.
+    """
+    out = table.copy()
+    out["engine_status"] = out["status"]
+    for key, row in out.iterrows():
+        status = row["status"]
+        if status == "current":
+            continue
+        if row["meets_tolerance"]:
+            kept = bool(row.get("kept_from", ""))
+            out.at[key, "status"] = "optimal" if status == "optimal" and not kept else "feasible"
+        elif pd.notna(row.get("balance")):
+            if status in MET:
+                measured = ", ".join(
+                    f"{c.removeprefix('balance_')} {float(row[c]):.1%}"
+                    for c in out.columns
+                    if c.startswith("balance_") and pd.notna(row[c])
+                )
+                out.at[key, "message"] = (
+                    f"the engine reported {status}, but measured from the accounts the plan is outside "
+                    f"the tolerance (largest deviations: {measured})"
+                )
+            out.at[key, "status"] = "requirements_not_met"
+        elif status in MET:
+            out.at[key, "status"] = "failed"
+            out.at[key, "message"] = f"the engine reported {status} but returned no plan to measure"
+    return out
+
+
 #: Columns of :func:`evaluate_plan` copied when a tighter plan is kept for a wider tolerance.
 _MEASURED = (
-    "cv", "travel_km", "disruption", "revenue_moved", "units_changing_rep", "customers", "customers_kept",
-    "territories",
+    "cv", "travel_km", "revenue_moved_share", "revenue_moved", "units_changing_rep", "customers",
+    "customers_kept", "territories",
 )  # fmt: skip
 
 
 def _figures(row: Mapping) -> str:
     return (
-        f"balance {row['balance']:.1%}, revenue moved {row['disruption']:.1%}, "
+        f"balance {row['balance']:.1%}, revenue moved {row['revenue_moved_share']:.1%}, "
         f"travel {row['travel_km']:.0f} km"
     )
 
@@ -280,7 +326,7 @@ def recommend_plan(table: pd.DataFrame, tolerance: float) -> tuple[str, bool]:
     (plan, meets_target)
         When no plan meets the target, the best balanced plan and False.
     """
-    ok = table.dropna(subset=["balance", "disruption"])
+    ok = table.dropna(subset=["balance", "revenue_moved_share"])
     if ok.empty:
         raise ConfigError("no plan of the sweep could be measured; see the status and message columns")
     if "tolerance" in ok and "meets_tolerance" in ok:
@@ -289,9 +335,9 @@ def recommend_plan(table: pd.DataFrame, tolerance: float) -> tuple[str, bool]:
     else:
         within = ok[ok["balance"] <= tolerance + 1e-9]
     if len(within):
-        best = within.sort_values(["disruption", "travel_km", "balance"], kind="stable").index[0]
+        best = within.sort_values(["revenue_moved_share", "travel_km", "balance"], kind="stable").index[0]
         return str(best), True
-    best = ok.sort_values(["balance", "disruption", "travel_km"], kind="stable").index[0]
+    best = ok.sort_values(["balance", "revenue_moved_share", "travel_km"], kind="stable").index[0]
     return str(best), False
 
 
@@ -351,10 +397,10 @@ def explain_recommendation(
     parts = [head]
     if cur is not None and plan != "current":
         moved = (
-            f"It changes the rep of {row['disruption']:.1%} of revenue "
+            f"It changes the rep of {row['revenue_moved_share']:.1%} of revenue "
             f"({_money(row.get('revenue_moved', np.nan))})"
             if "revenue_moved" in row
-            else f"It changes the rep of {row['disruption']:.1%} of revenue"
+            else f"It changes the rep of {row['revenue_moved_share']:.1%} of revenue"
         )
         bound = row.get("revenue_bound", np.nan)
         if pd.notna(bound) and "revenue_moved" in row and row["revenue_moved"] > 0:
@@ -397,12 +443,16 @@ def explain_recommendation(
             )
     less = table.dropna(subset=["balance"])
     less = less[
-        (less["disruption"] < row["disruption"] - 1e-12) & (less.index != plan) & (less.index != "current")
+        (less["revenue_moved_share"] < row["revenue_moved_share"] - 1e-12)
+        & (less.index != plan)
+        & (less.index != "current")
     ]
     if len(less):
-        alt = less.sort_values(["balance", "disruption"]).iloc[0]  # the best balanced of those that move less
+        alt = less.sort_values(["balance", "revenue_moved_share"]).iloc[
+            0
+        ]  # the best balanced of those that move less
         parts.append(
-            f"Moving less is possible ({alt.name}: {alt['disruption']:.1%} of revenue) but leaves a "
+            f"Moving less is possible ({alt.name}: {alt['revenue_moved_share']:.1%} of revenue) but leaves a "
             "territory "
             f"{alt['balance']:.0%} away from the mean."
         )

@@ -249,7 +249,7 @@ def movement_summary(
     -------
     dict
         ``units``, ``units_changing_rep``, ``accounts``, ``accounts_changing_rep``, ``revenue``,
-        ``revenue_changing_rep``, ``revenue_moved_share``, ``customers``, ``customers_keeping_rep``,
+        ``revenue_moved``, ``revenue_moved_share``, ``customers``, ``customers_keeping_rep``,
         ``customers_keeping_rep_share``.
     """
     cur = current_alignment.drop_duplicates("unit_id").set_index("unit_id")["rep_id"]
@@ -266,7 +266,7 @@ def movement_summary(
         "accounts": int(len(assignments)),
         "accounts_changing_rep": int(moved.sum()),
         "revenue": total,
-        "revenue_changing_rep": float(rev[moved].sum()),
+        "revenue_moved": float(rev[moved].sum()),
         "revenue_moved_share": float(rev[moved].sum()) / total if total > 0 else 0.0,
         "customers": int(customer.sum()),
         "customers_keeping_rep": int((customer & ~moved).sum()),

@@ -154,7 +154,7 @@ def evaluate_plan(
     -------
     dict
         ``balance`` (max deviation of the first measure), ``balance_<measure>`` for each measure, ``cv``,
-        ``travel_km``, ``disruption``, ``revenue_moved``, ``units_changing_rep``, ``customers``,
+        ``travel_km``, ``revenue_moved_share``, ``revenue_moved``, ``units_changing_rep``, ``customers``,
         ``customers_kept``, ``territories``.
     """
     rep_map = (
@@ -189,7 +189,7 @@ def evaluate_plan(
             out["cv"] = coefficient_of_variation(totals)
     out.update(
         travel_km=travel,
-        disruption=float(rev[moved].sum() / rev.sum()) if rev.sum() > 0 else 0.0,
+        revenue_moved_share=float(rev[moved].sum() / rev.sum()) if rev.sum() > 0 else 0.0,
         revenue_moved=float(rev[moved].sum()),
         units_changing_rep=int((new.reindex(cur.index).fillna("") != cur.fillna("")).sum()),
         customers=int(customer.sum()),
@@ -200,7 +200,7 @@ def evaluate_plan(
 
 
 def pareto_front(
-    table: pd.DataFrame, columns: Sequence[str] = ("balance", "travel_km", "disruption")
+    table: pd.DataFrame, columns: Sequence[str] = ("balance", "travel_km", "revenue_moved_share")
 ) -> pd.Series:
     """True for the plans no other plan beats on every column (all to be minimised)."""
     vals = table[list(columns)].to_numpy(dtype=float)

@@ -174,25 +174,25 @@ def front_chart(
     Parameters
     ----------
     plans : pandas.DataFrame
-        One row per plan (index = plan key) with ``disruption``, ``travel_km`` and ``label``; the row
+        One row per plan (index = plan key) with ``revenue_moved_share``, ``travel_km`` and ``label``; the row
         ``current`` (today) is drawn as a reference line.
     chosen : object, optional
         Index of the recommended plan (starred).
     """
-    ok = plans.dropna(subset=["disruption", "travel_km"])
+    ok = plans.dropna(subset=["revenue_moved_share", "travel_km"])
     fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     today = ok.loc["current"] if "current" in ok.index else None
-    rest = ok.drop(index="current", errors="ignore").sort_values("disruption")
-    ax.plot(rest["disruption"], rest["travel_km"], "-o", color="#1f77b4", zorder=3, label="plans")
+    rest = ok.drop(index="current", errors="ignore").sort_values("revenue_moved_share")
+    ax.plot(rest["revenue_moved_share"], rest["travel_km"], "-o", color="#1f77b4", zorder=3, label="plans")
     for key, row in rest.iterrows():
-        ax.annotate(str(row.get("label", key)), (row["disruption"], row["travel_km"]),
+        ax.annotate(str(row.get("label", key)), (row["revenue_moved_share"], row["travel_km"]),
                     textcoords="offset points", xytext=(6, 4), fontsize=8)  # fmt: skip
     if today is not None:
         ax.axhline(today["travel_km"], color="grey", ls="--", lw=1,
                    label=f"today: {today['travel_km']:,.0f} km")  # fmt: skip
     if chosen is not None and chosen in rest.index:
         star = rest.loc[[chosen]]
-        ax.scatter(star["disruption"], star["travel_km"], marker="*", s=420, facecolor="none",
+        ax.scatter(star["revenue_moved_share"], star["travel_km"], marker="*", s=420, facecolor="none",
                    edgecolor="#d62728", linewidth=1.8, zorder=4, label="recommended")  # fmt: skip
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.yaxis.set_major_formatter(lambda v, _p: viz._thousands(v))

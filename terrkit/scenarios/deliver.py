@@ -90,10 +90,10 @@ def scenario_realignment(
         territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
     )
     gained = inflow.groupby("territory_id").agg(
-        accounts_changing_rep=("account_id", "size"), revenue_changing_rep=("revenue", "sum")
+        accounts_gained=("account_id", "size"), revenue_gained=("revenue", "sum")
     )
-    table = table.join(gained).fillna({"accounts_changing_rep": 0, "revenue_changing_rep": 0.0})
-    table["accounts_changing_rep"] = table["accounts_changing_rep"].astype(int)
+    table = table.join(gained).fillna({"accounts_gained": 0, "revenue_gained": 0.0})
+    table["accounts_gained"] = table["accounts_gained"].astype(int)
     return Realignment(
         alignment, rep_map, assignments, changes, movement, summary, review, table.reset_index()
     )

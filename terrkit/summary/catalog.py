@@ -7,6 +7,7 @@ description, so that nothing a run writes is hidden from its readers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -30,11 +31,12 @@ class FileInfo:
 FILES: dict[str, FileInfo] = {
     # 60 realignment: the recommendation
     "changes.csv": FileInfo(
-        "one row per account whose rep changes (old rep, new rep, revenue), largest first",
+        "one row per account whose rep changes: name, type (customer, prospect, net credit), old and new "
+        "territory and rep, reason, effective date and revenue, largest first",
         "send to the CRM admin; sales managers plan the hand-overs from it",
     ),
     "account_assignments.csv": FileInfo(
-        "every account with its old rep, new rep and proposed territory",
+        "every account with its old and new territory and rep, whether and why its rep changes, and when",
         "the CRM admin loads the new owners; finance updates commission splits",
     ),
     "alignment.csv": FileInfo(
@@ -44,6 +46,11 @@ FILES: dict[str, FileInfo] = {
     "territory_summary.csv": FileInfo(
         "one row per proposed territory: accounts, revenue, potential, workload, balance, travel",
         "sales leadership and finance: quota setting for the new territories",
+    ),
+    "realignment.xlsx": FileInfo(
+        "the five files above as sheets of one workbook, ids kept as text (ZIP and FIPS codes keep their "
+        "leading zeros)",
+        "sales managers and finance who work in a spreadsheet",
     ),
     "rep_movement.csv": FileInfo(
         "accounts and revenue each rep gains and loses",
@@ -123,11 +130,12 @@ FILES: dict[str, FileInfo] = {
         "reps and their managers: account planning",
     ),
     # 40 territory design
-    "proposed_alignment.csv": FileInfo(
-        "a territory design from scratch (not anchored on today's reps), unit by unit",
+    "plans/compact_design.csv": FileInfo(
+        "an option, not the plan of record: the most compact balanced design from scratch (not anchored on "
+        "today's reps), unit by unit",
         "sales operations: a reference for a larger redesign",
     ),
-    "design_summary.json": FileInfo(
+    "plans/compact_design_summary.json": FileInfo(
         "the optimizer's status, objective, bound and gap for that design",
         "analysts: audit of the design run",
     ),
@@ -163,12 +171,16 @@ FILES: dict[str, FileInfo] = {
         "accounts and sales per state and year",
         "finance and sales operations: a check against the books",
     ),
-    # 70 editor
+    # 70 editor (only when the plan was edited)
     "edited_alignment.csv": FileInfo(
-        "the alignment as edited in the interactive editor notebook",
-        "sales operations",
+        "the plan as edited by hand in the interactive editor (written only when there were edits)",
+        "sales operations: review the edits before they replace the plan of record",
     ),
     # the run itself
+    "DATA_DICTIONARY.md": FileInfo(
+        "every file of the run and each of its columns: what it means, its unit, who uses it",
+        "everyone who opens a file: finance, the CRM admin mapping columns to fields, analysts",
+    ),
     "run.json": FileInfo(
         "the run's parameters, timings and file list",
         "whoever repeats or audits the run",
@@ -217,7 +229,7 @@ def describe(path: str) -> FileInfo:
     -------
     FileInfo
     """
-    known = FILES.get(path) or _scenario_file(path)
+    known = FILES.get(path) or _scenario_file(path) or _front_plan_file(path)
     if known is not None:
         return known
     kind = path.rsplit(".", 1)[-1].upper() if "." in path else "file"
@@ -236,6 +248,18 @@ def _scenario_file(path: str) -> FileInfo | None:
     return FileInfo(f"{event.replace('-', ' ')}: {own.what}", own.who)
 
 
+def _front_plan_file(path: str) -> FileInfo | None:
+    """A least-disruption plan of the sweep (``plans/least_disruption_within_5pct.csv``)."""
+    match = re.fullmatch(r"plans/least_disruption_within_([0-9.]+)pct\.csv", path)
+    if match is None:
+        return None
+    return FileInfo(
+        f"an option, not the plan of record: the least-disruption plan within ±{match[1]}% balance, "
+        "unit by unit",
+        "sales operations: compare with the recommended plan (alignment.csv)",
+    )
+
+
 def is_described(path: str) -> bool:
     """Whether :func:`describe` knows what the file at ``path`` is for."""
-    return path in FILES or _scenario_file(path) is not None
+    return path in FILES or _scenario_file(path) is not None or _front_plan_file(path) is not None

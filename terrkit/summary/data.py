@@ -93,6 +93,15 @@ def _csv(path: Path, **kwargs) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype=dtypes, keep_default_na=True, **kwargs)
 
 
+def _changes(path: Path) -> pd.DataFrame | None:
+    """``changes.csv`` with its revenue column (named for the period, ``revenue_2025``) as ``revenue``."""
+    frame = _csv(path)
+    if frame is None or "revenue" in frame.columns:
+        return frame
+    named = [c for c in frame.columns if c.startswith("revenue_")]
+    return frame.rename(columns={named[0]: "revenue"}) if len(named) == 1 else frame
+
+
 def _rep_names(folder: Path, reps: pd.DataFrame | None) -> pd.Series:
     for frame in (_csv(folder / "review_rep_kpis.csv"), reps):
         if frame is not None and {"rep_id", "name"} <= set(frame.columns):
@@ -139,7 +148,7 @@ def load_run(folder: str | os.PathLike, data_dir: str | os.PathLike | None = Non
         sweep=sweep,
         alignment=_csv(folder / "alignment.csv"),
         assignments=_csv(folder / "account_assignments.csv"),
-        changes=_csv(folder / "changes.csv"),
+        changes=_changes(folder / "changes.csv"),
         territories=_csv(folder / "territory_summary.csv"),
         movement=_csv(folder / "rep_movement.csv"),
         issues=_csv(folder / ISSUES_FILE),

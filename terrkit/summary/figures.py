@@ -188,7 +188,7 @@ class PlanRow:
         For people (``today``, ``±5%``).
     balance : dict
         Largest deviation per measure.
-    revenue_moved, disruption, travel_km : float
+    revenue_moved, revenue_moved_share, travel_km : float
         Revenue that changes rep, its share, call-weighted travel.
     customers_kept, customers : float
         Customers who keep their rep, of all customers.
@@ -206,7 +206,7 @@ class PlanRow:
     label: str
     balance: dict[str, float]
     revenue_moved: float
-    disruption: float
+    revenue_moved_share: float
     travel_km: float
     customers_kept: float
     customers: float
@@ -252,7 +252,7 @@ def front_rows(run: RunData) -> list[PlanRow]:
                 label="today" if plan == "current" else str(row.get("label", plan)),
                 balance={m: float(row.get(f"balance_{m}", np.nan)) for m in measures},
                 revenue_moved=float(row.get("revenue_moved", np.nan)),
-                disruption=float(row.get("disruption", np.nan)),
+                revenue_moved_share=float(row.get("revenue_moved_share", np.nan)),
                 travel_km=float(row.get("travel_km", np.nan)),
                 customers_kept=float(row.get("customers_kept", np.nan)),
                 customers=float(row.get("customers", np.nan)),

@@ -300,7 +300,7 @@ def _plans(page: Page) -> str:
         )
         dominated = not p.on_front and not p.kept_from
         note = p.note + ("; another plan is better on every figure" if dominated else "")
-        figures = (fmt.money(p.revenue_moved), fmt.percent(p.disruption), fmt.km(p.travel_km), kept)
+        figures = (fmt.money(p.revenue_moved), fmt.percent(p.revenue_moved_share), fmt.km(p.travel_km), kept)
         numbers = "".join(f'<td class="num">{v}</td>' for v in figures)
         rows.append(
             f'<tr class="{"recommended" if p.recommended else ""}"><td class="plan">{_e(p.label)}{badge}</td>'
