@@ -3,8 +3,9 @@
 Modules: :mod:`~terrkit.realign.moves` (reps for the proposed territories, what moves),
 :mod:`~terrkit.realign.deliverables` (the plan and its files), :mod:`~terrkit.realign.tradeoff` (how a
 plan is measured: balance, travel, disruption), :mod:`~terrkit.realign.least_disruption` (rep-anchored plans
-that move the least revenue for a balance target) and :mod:`~terrkit.realign.front` (one such plan per
-balance tolerance, and the recommendation).
+that move the least revenue for a balance target), :mod:`~terrkit.realign.front` (one such plan per
+balance tolerance, and the recommendation) and :mod:`~terrkit.realign.quotas` (next year's quota per proposed
+territory, from sales history and potential).
 """
 
 from terrkit.realign.deliverables import (
@@ -42,6 +43,15 @@ from terrkit.realign.moves import (
     movement_summary,
     proposal_alignment,
     rep_movement,
+)
+from terrkit.realign.quotas import (
+    QUOTA_HISTORY_WEIGHT,
+    attainment_spread,
+    company_quota_of,
+    rounding_step,
+    rule_text,
+    set_quotas,
+    with_next_year_quotas,
 )
 from terrkit.realign.tradeoff import (
     evaluate_plan,
@@ -87,4 +97,11 @@ __all__ = [
     "rep_movement",
     "units_for_design",
     "write_realignment",
+    "QUOTA_HISTORY_WEIGHT",
+    "attainment_spread",
+    "company_quota_of",
+    "rounding_step",
+    "rule_text",
+    "set_quotas",
+    "with_next_year_quotas",
 ]
