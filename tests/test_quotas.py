@@ -1,4 +1,4 @@
-"""Next year's quotas: the blend of sales and potential, exact totals, attainment."""
+"""Next year's quotas: the blend of sales and potential, exact totals, attainment, the rep impact table."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import pandas as pd
 import pytest
 
 from terrkit.exceptions import ConfigError, DataValidationError
+from terrkit.geo import haversine_km
 from terrkit.realign import (
+    VACANT,
+    account_assignments,
     attainment_spread,
     company_quota_of,
+    rep_impact_table,
     rounding_step,
     rule_text,
     set_quotas,
@@ -107,6 +111,7 @@ def test_rule_text_states_the_weights_and_the_company_number():
     assert "50% of it in proportion to its share of last year's sales" in text
     assert "rounded to 1,000 by the largest remainder" in text
     assert "75%" in rule_text(0.25, 1e6) and "25%" in rule_text(0.25, 1e6)
+    assert "share of the sales of 2025Q4 (the sales" in rule_text(0.5, 1e6, period="2025Q4")
     with pytest.raises(ConfigError):
         rule_text(2, 1e6)
 
@@ -152,3 +157,125 @@ def test_attainment_spread_counts_the_outliers():
         }
     )
     assert spread.loc["next", "territories"] == 2 and spread.loc["next", "below_80pct"] == 0
+
+
+# ------------------------------------------------------------------------------------------ rep impact
+
+
+@pytest.fixture
+def moved():
+    """T1 (R1, home -100) = u1, u2; T2 (R2, home -90) = u3, u4. The proposal moves u2 to T2.
+
+    Account c in u2 is an exception owned by R2: it stays with R2. Account b moves from R1 to R2.
+    """
+    current = pd.DataFrame(
+        {
+            "unit_id": ["u1", "u2", "u3", "u4"],
+            "territory_id": ["T1", "T1", "T2", "T2"],
+            "rep_id": ["R1"] * 2 + ["R2"] * 2,
+        }
+    )
+    proposed = current.assign(territory_id=["T1", "T2", "T2", "T2"], rep_id=["R1", "R2", "R2", "R2"])
+    reps = pd.DataFrame(
+        {
+            "rep_id": ["R1", "R2"],
+            "name": ["Ann", "Bob"],
+            "home_lat": [40.0, 40.0],
+            "home_lon": [-100.0, -90.0],
+            "quota": [200_000.0, 300_000.0],
+        }
+    )
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d", "e"],
+            "unit_id": ["u1", "u2", "u2", "u3", "u4"],
+            "owner_rep_id": ["R1", "R1", "R2", "R2", "R2"],
+            "lat": [40.0] * 5,
+            "lon": [-100.0, -91.0, -91.0, -90.0, -90.0],
+        }
+    )
+    revenue = pd.Series({"a": 100_000.0, "b": 60_000.0, "c": 5_000.0, "d": 200_000.0, "e": 0.0})
+    scores = pd.DataFrame(
+        {
+            "account_id": accounts["account_id"],
+            "potential": [300_000.0, 100_000.0, 20_000.0, 400_000.0, 80_000.0],
+            "call_hours": [10.0, 6.0, 2.0, 12.0, 4.0],
+            "calls_per_year": [12.0, 8.0, 4.0, 12.0, 6.0],
+        }
+    )
+    return current, proposed, reps, accounts, revenue, scores
+
+
+def test_rep_impact_before_after_and_totals(moved):
+    current, proposed, reps, accounts, revenue, scores = moved
+    assignments = account_assignments(accounts, proposed, current)
+    assert assignments["new_rep_id"].tolist() == ["R1", "R2", "R2", "R2", "R2"]
+    summary = pd.DataFrame({"territory_id": ["T1", "T2"], "sales": [100_000.0, 265_000.0]})
+    pot = pd.Series([300_000.0, 600_000.0], index=["T1", "T2"])
+    quotas = set_quotas(summary.set_index("territory_id")["sales"], pot, 500_000, history_weight=0.5)
+    table = rep_impact_table(
+        accounts, reps, assignments, revenue, scores, quotas, current, proposed
+    ).set_index("rep_id")
+    assert list(table.index) == ["R1", "R2"]
+    r1, r2 = table.loc["R1"], table.loc["R2"]
+    assert (r1["name"], r1["territories_before"], r1["territories_after"]) == ("Ann", "T1", "T1")
+    assert (r1["accounts_before"], r1["accounts_after"], r1["accounts_lost"], r2["accounts_gained"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
+    assert (r1["sales_before"], r1["sales_after"], r1["sales_change"]) == (160_000.0, 100_000.0, -60_000.0)
+    assert r1["sales_change_pct"] == pytest.approx(-37.5)
+    assert (r2["potential_per_year_before"], r2["potential_per_year_after"]) == (500_000.0, 600_000.0)
+    # b moves from R1 (home 9 degrees west) to R2 (home 1 degree west): its travel shrinks
+    km = {lon: float(haversine_km(-91.0, 40.0, lon, 40.0)) for lon in (-100.0, -90.0)}
+    minutes = {lon: 2 * d * 1.3 / 60.0 * 60 / 4 for lon, d in km.items()}  # round trip, 4 calls per trip
+    b_before = 6.0 + 8.0 * minutes[-100.0] / 60
+    b_after = 6.0 + 8.0 * minutes[-90.0] / 60
+    c_travel = 4.0 * minutes[-90.0] / 60
+    assert r1["workload_hours_per_year_before"] == pytest.approx(10.0 + b_before)
+    assert r1["workload_hours_per_year_after"] == pytest.approx(10.0)
+    assert r2["workload_hours_per_year_before"] == pytest.approx(2.0 + c_travel + 12.0 + 4.0)
+    assert r2["workload_hours_per_year_after"] == pytest.approx(2.0 + c_travel + 12.0 + 4.0 + b_after)
+    # quotas: T1 .5*100/365 + .5*300/900 of 500,000; R2 gets T2's
+    assert r1["quota_per_year_after"] == quotas.loc["T1", "quota"]
+    assert r2["quota_per_year_after"] == quotas.loc["T2", "quota"]
+    assert (r1["quota_per_year_before"], r2["quota_per_year_before"]) == (200_000.0, 300_000.0)
+    assert r1["attainment_before"] == pytest.approx(160_000 / 200_000)
+    assert r1["attainment_after"] == pytest.approx(100_000 / quotas.loc["T1", "quota"])
+    # every account is assigned: the book, potential and accounts add up to the same before and after
+    for stem in ("accounts", "sales", "potential_per_year", "quota_per_year"):
+        assert table[f"{stem}_before"].sum() == pytest.approx(table[f"{stem}_after"].sum())
+    assert table["accounts_gained"].sum() == table["accounts_lost"].sum()
+    assert table["sales_change"].sum() == pytest.approx(0.0)
+
+
+def test_rep_impact_keeps_a_vacant_row_so_totals_hold(moved):
+    current, proposed, reps, accounts, revenue, scores = moved
+    proposed = proposed.assign(territory_id=["T1", "NEW1", "T2", "T2"], rep_id=["R1", None, "R2", "R2"])
+    assignments = account_assignments(accounts, proposed, current)
+    equal = pd.Series([1.0, 1.0, 1.0], index=["T1", "NEW1", "T2"])
+    quotas = set_quotas(equal, equal, 300_000)
+    table = rep_impact_table(
+        accounts, reps, assignments, revenue, scores, quotas, current, proposed
+    ).set_index("rep_id")
+    assert list(table.index) == ["R1", "R2", VACANT]
+    assert table.loc[VACANT, "name"] == "no rep" and table.loc[VACANT, "accounts_after"] == 1  # b
+    assert table.loc[VACANT, "quota_per_year_after"] == 100_000.0
+    assert table["sales_after"].sum() == table["sales_before"].sum()
+    assert table["quota_per_year_after"].sum() == 300_000.0
+
+
+def test_rep_impact_refuses_misaligned_scores(moved):
+    current, proposed, reps, accounts, revenue, scores = moved
+    assignments = account_assignments(accounts, proposed, current)
+    quotas = set_quotas(
+        pd.Series([1.0, 1.0], index=["T1", "T2"]), pd.Series([1.0, 1.0], index=["T1", "T2"]), 1000
+    )
+    with pytest.raises(DataValidationError, match="in the order of accounts.csv"):
+        rep_impact_table(accounts, reps, assignments, revenue, scores.iloc[::-1], quotas, current, proposed)
+    with pytest.raises(DataValidationError, match="not in the proposal"):
+        rep_impact_table(
+            accounts, reps, assignments, revenue, scores, quotas.rename({"T2": "T7"}), current, proposed
+        )

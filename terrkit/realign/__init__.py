@@ -4,8 +4,9 @@ Modules: :mod:`~terrkit.realign.moves` (reps for the proposed territories, what 
 :mod:`~terrkit.realign.deliverables` (the plan and its files), :mod:`~terrkit.realign.tradeoff` (how a
 plan is measured: balance, travel, disruption), :mod:`~terrkit.realign.least_disruption` (rep-anchored plans
 that move the least revenue for a balance target), :mod:`~terrkit.realign.front` (one such plan per
-balance tolerance, and the recommendation) and :mod:`~terrkit.realign.quotas` (next year's quota per proposed
-territory, from sales history and potential).
+balance tolerance, and the recommendation), :mod:`~terrkit.realign.quotas` (next year's quota per proposed
+territory, from sales history and potential) and :mod:`~terrkit.realign.rep_impact` (book, potential, workload
+and quota of each rep, before and after).
 """
 
 from terrkit.realign.deliverables import (
@@ -53,6 +54,7 @@ from terrkit.realign.quotas import (
     set_quotas,
     with_next_year_quotas,
 )
+from terrkit.realign.rep_impact import rep_impact_table
 from terrkit.realign.tradeoff import (
     evaluate_plan,
     min_feasible_tolerance,
@@ -100,6 +102,7 @@ __all__ = [
     "QUOTA_HISTORY_WEIGHT",
     "attainment_spread",
     "company_quota_of",
+    "rep_impact_table",
     "rounding_step",
     "rule_text",
     "set_quotas",

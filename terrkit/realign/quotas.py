@@ -222,6 +222,7 @@ def rule_text(
     company_quota: float,
     source: str = "the sum of today's quotas",
     round_to: float | None = None,
+    period: str | None = None,
 ) -> str:
     """The quota rule in words, with its figures, for the notebook (Markdown).
 
@@ -231,12 +232,15 @@ def rule_text(
         As given to :func:`set_quotas`.
     source : str
         Where the company number comes from (e.g. "the sum of today's quotas", "the parameter company_quota").
+    period : str, optional
+        Label of the period whose sales are the history (e.g. "2025"); default "last year".
     """
     weight = _check_weight(history_weight)
     step = rounding_step(float(company_quota)) if round_to is None else float(round_to)
+    history = "last year's sales" if period is None else f"the sales of {period}"
     return (
         f"**Next year's quotas.** The company quota of {company_quota:,.0f} ({source}) is spread over the "
-        f"proposed territories: each gets {weight:.0%} of it in proportion to its share of last year's sales "
+        f"proposed territories: each gets {weight:.0%} of it in proportion to its share of {history} "
         f"(the sales of the accounts it holds in the proposal) and {1 - weight:.0%} in proportion to its "
         f"share of potential, "
         f"q = Q x ({weight:g} x sales share + {1 - weight:g} x potential share). Quotas are rounded to "
