@@ -6,7 +6,9 @@ Modules: :mod:`~terrkit.realign.moves` (reps for the proposed territories, what 
 :mod:`~terrkit.realign.plan_files` (the run's other plans, in ``plans/``),
 :mod:`~terrkit.realign.tradeoff` (how a plan is measured: balance, travel, disruption),
 :mod:`~terrkit.realign.least_disruption` (rep-anchored plans that move the least revenue for a balance
-target) and :mod:`~terrkit.realign.front` (one such plan per balance tolerance, and the recommendation).
+target), :mod:`~terrkit.realign.front` (one such plan per balance tolerance, and the recommendation),
+:mod:`~terrkit.realign.quotas` (next year's quota per proposed territory, from sales history and potential)
+and :mod:`~terrkit.realign.rep_impact` (book, potential, workload and quota of each rep, before and after).
 """
 
 from terrkit.realign.account_lists import ACCOUNT_TYPES, REASONS
@@ -47,6 +49,16 @@ from terrkit.realign.moves import (
     rep_movement,
 )
 from terrkit.realign.plan_files import PLANS_FOLDER, front_plans, plan_alignment, write_plans
+from terrkit.realign.quotas import (
+    QUOTA_HISTORY_WEIGHT,
+    attainment_spread,
+    company_quota_of,
+    rounding_step,
+    rule_text,
+    set_quotas,
+    with_next_year_quotas,
+)
+from terrkit.realign.rep_impact import rep_impact_table
 from terrkit.realign.tradeoff import (
     evaluate_plan,
     min_feasible_tolerance,
@@ -97,4 +109,12 @@ __all__ = [
     "front_plans",
     "plan_alignment",
     "write_plans",
+    "QUOTA_HISTORY_WEIGHT",
+    "attainment_spread",
+    "company_quota_of",
+    "rep_impact_table",
+    "rounding_step",
+    "rule_text",
+    "set_quotas",
+    "with_next_year_quotas",
 ]

@@ -44,13 +44,18 @@ FILES: dict[str, FileInfo] = {
         "the CRM admin loads the territory rules (a county rule with its ZIP-cell and account exceptions)",
     ),
     "territory_summary.csv": FileInfo(
-        "one row per proposed territory: accounts, revenue, potential, workload, balance, travel",
+        "one row per proposed territory: accounts, revenue, potential, workload, balance, travel, "
+        "next year's quota and the attainment it gives",
         "sales leadership and finance: quota setting for the new territories",
     ),
     "realignment.xlsx": FileInfo(
         "the five files above as sheets of one workbook, ids kept as text (ZIP and FIPS codes keep their "
         "leading zeros)",
         "sales managers and finance who work in a spreadsheet",
+    ),
+    "rep_impact.csv": FileInfo(
+        "each rep's book of business, potential, workload and quota, before and after the realignment",
+        "sales managers: talk each rep through the new territory and quota; finance: the quota letters",
     ),
     "rep_movement.csv": FileInfo(
         "accounts and revenue each rep gains and loses",
