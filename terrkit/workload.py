@@ -990,7 +990,8 @@ def rep_marginal(
     e = np.exp(-ratio)
     known = np.isfinite(c_i)
     cap_i = np.where(known, pi * (1 - e), scored["sales"].to_numpy(dtype=float))
-    slope = np.where(known & np.isfinite(ratio) & (c_i > 0), _response_ratio(xi, c_i) * e, 0.0)
+    with np.errstate(invalid="ignore"):  # inf x 0 of a saturated segment: masked just below
+        slope = np.where(known & np.isfinite(ratio) & (c_i > 0), _response_ratio(xi, c_i) * e, 0.0)
     deriv = np.bincount(pos, weights=pi * slope, minlength=m)
     out = pd.DataFrame({"rep_id": idx.to_numpy()})
     out["workload_hours"] = load
