@@ -157,23 +157,31 @@ def describe_travel_rule(
         remote_minutes_per_call,
     )  # fmt: skip
     trip = "round trip" if round_trip else "one-way drive"
+    reach = f"up to {overnight_km:,.0f} road km" if np.isfinite(overnight_km) else "at any distance"
     lines = [
-        f"- **field**: accounts up to {overnight_km:,.0f} road km from the rep's home (straight line x "
-        f"{circuity:g}, driven at {speed_kmh:g} km/h) are visited on day trips; each call is charged the "
-        f"{trip} shared among {calls_per_trip:g} calls.",
+        f"- **field**: accounts {reach} from the rep's home (straight line x {circuity:g}, driven at "
+        f"{speed_kmh:g} km/h) are visited on day trips; each call is charged the {trip} shared among "
+        f"{calls_per_trip:g} calls.",
     ]
     if overnight_km < remote_km:
+        span = (
+            f"from {overnight_km:,.0f} to {remote_km:,.0f} road km"
+            if np.isfinite(remote_km)
+            else f"beyond {overnight_km:,.0f} road km"
+        )
         lines.append(
-            f"- **overnight**: from {overnight_km:,.0f} to {remote_km:,.0f} road km the rep stays overnight "
-            f"and chains calls; travel is charged the same way but capped at {overnight_cap_minutes:,.0f} "
-            "minutes per call."
+            f"- **overnight**: {span} the rep stays overnight and chains calls; "
+            f"travel is charged the same way but capped at {overnight_cap_minutes:,.0f} minutes per call."
         )
     if np.isfinite(remote_km):
         lines.append(
             f"- **remote**: beyond {remote_km:,.0f} road km the account is covered by phone or video, "
             f"charged {remote_minutes_per_call:,.0f} minutes per call instead of travel."
         )
-    lines.append(f"\nNo account is charged more than **{bound:,.0f} minutes of travel per call**.")
+    if np.isfinite(bound):
+        lines.append(f"\nNo account is charged more than **{bound:,.0f} minutes of travel per call**.")
+    else:
+        lines.append("\nTravel per call has no upper bound: it grows with the distance.")
     return "\n".join(lines)
 
 

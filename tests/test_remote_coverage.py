@@ -124,6 +124,8 @@ def test_rule_in_words_follows_the_parameters():
     text = describe_travel_rule(overnight_km=200, overnight_cap_minutes=90, remote_km=700)
     assert "200 road km" in text and "700 road km" in text and "90 minutes per call" in text
     assert "more than **100 minutes of travel per call**" in text  # 2 x 200 km at 60 km/h / 4 calls
+    assert "no upper bound" in describe_travel_rule(**NO_RULE)
+    assert "remote" not in describe_travel_rule(remote_km=math.inf)
 
 
 # --------------------------------------------------------------------------------- bundled sample
