@@ -176,16 +176,21 @@ def test_review_scoring_counts_the_sizing_hours(sample, scored_both):
     np.testing.assert_allclose(plain["workload"].to_numpy(), scored_both[1]["workload"].to_numpy())
 
 
-def test_notebook_defaults_are_the_package_defaults():
-    nb = json.loads(
-        (Path(__file__).resolve().parents[1] / "notebooks" / "30_workload_sizing.ipynb").read_text()
-    )
+def _declared_defaults(notebook: Path) -> dict[str, str]:
+    """``name: type = default`` lines of a notebook's parameters cell (default as written)."""
+    nb = json.loads(notebook.read_text())
     cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
     values: dict[str, str] = {}
     for line in "".join(cell["source"]).splitlines():
         name, _, rest = line.partition(":")
         if "=" in rest:
             values[name.strip()] = rest.split("=", 1)[1].split("#", 1)[0].strip()
+    return values
+
+
+def test_notebook_defaults_are_the_package_defaults():
+    # every notebook that declares a travel or cost parameter defaults it to the package's value, so that
+    # sizing (30), design (40), review (50) and realignment (60) count the same hours
     expected = {
         "calls_per_trip": workload.CALLS_PER_TRIP,
         "overnight_km": workload.OVERNIGHT_KM,
@@ -194,5 +199,10 @@ def test_notebook_defaults_are_the_package_defaults():
         "remote_minutes_per_call": workload.REMOTE_MINUTES_PER_CALL,
         "cost_per_rep": workload.COST_PER_REP,
     }
-    for name, value in expected.items():
-        assert float(values[name]) == value, name
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    sizing = _declared_defaults(folder / "30_workload_sizing.ipynb")
+    assert set(expected) <= set(sizing)
+    for notebook in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        declared = _declared_defaults(notebook)
+        for name in set(expected) & set(declared):
+            assert float(declared[name]) == expected[name], (notebook.name, name)
