@@ -13,6 +13,7 @@ from terrkit.coverage import CoverageModel, load_coverage
 from terrkit.exceptions import ConfigError, DataValidationError
 from terrkit.workload import (
     account_workload,
+    calibrate_response,
     captured,
     headcount_curve,
     marginal_view,
@@ -205,51 +206,106 @@ def test_rep_load_flags(tiny):
 
 
 def _two_segments():
-    # segment X: two accounts, potential 1000 each, 2 calls planned, c = 1, one hour per call
-    # segment Y: one account, potential 100, 1 call planned, c = 2, one hour per call
+    # segment X: two accounts, potential 1000 each, 2 calls planned, one hour per call; sales 1000 = half
+    # segment Y: one account, potential 100, 1 call planned, one hour per call (30 + 30); sales 75
     return pd.DataFrame(
         {
+            "account_id": ["a", "b", "c"],
             "segment": ["X", "X", "Y"],
             "owner_rep_id": ["R1", "R1", "R2"],
             "potential": [1000.0, 1000.0, 100.0],
+            "sales": [600.0, 400.0, 75.0],
             "calls_per_year": [2.0, 2.0, 1.0],
             "minutes_per_call": [60.0, 60.0, 30.0],
             "travel_minutes": [0.0, 0.0, 30.0],
-            "response_calls": [1.0, 1.0, 2.0],
+            "response_calls": [1.0, 1.0, 2.0],  # the coverage table's guess: ignored once calibrated
         }
     ).assign(workload=lambda d: d["calls_per_year"] * (d["minutes_per_call"] + d["travel_minutes"]) / 60)
 
 
+def test_calibration_reproduces_todays_sales_by_hand():
+    t = calibrate_response(_two_segments())
+    # X: 2000 (1 - e^{-2/c}) = 1000  ->  c = 2 / ln 2;  Y: 100 (1 - e^{-1/c}) = 75  ->  c = 1 / ln 4
+    assert t.loc["X", "response_calls"] == pytest.approx(2 / math.log(2))
+    assert t.loc["Y", "response_calls"] == pytest.approx(1 / math.log(4))
+    assert t["calibration"].tolist() == ["calibrated", "calibrated"]
+    assert t.loc["X", "penetration"] == pytest.approx(0.5)
+    c = t.loc["X", "response_calls"]
+    assert captured(2000.0, 2.0, c) == pytest.approx(1000.0, rel=1e-12)
+
+
+def test_calibration_with_uneven_calls_solves_the_sum():
+    scored = _two_segments().assign(calls_per_year=[1.0, 3.0, 1.0])
+    t = calibrate_response(scored)
+    c = t.loc["X", "response_calls"]
+    assert captured(1000.0, 1.0, c) + captured(1000.0, 3.0, c) == pytest.approx(1000.0, rel=1e-9)
+
+
+def test_calibration_edge_cases():
+    scored = pd.DataFrame(
+        {
+            "segment": ["none", "full", "nocall", "nopot", "ok"],
+            "potential": [100.0, 100.0, 100.0, 0.0, 100.0],
+            "sales": [0.0, 100.0, 50.0, 10.0, 50.0],
+            "calls_per_year": [2.0, 2.0, 0.0, 2.0, 2.0],
+            "minutes_per_call": 60.0,
+            "travel_minutes": 0.0,
+        }
+    )
+    t = calibrate_response(scored)
+    assert t["calibration"].to_dict() == {
+        "full": "saturated", "nocall": "no calls", "none": "no sales", "nopot": "no potential",
+        "ok": "calibrated",
+    }  # fmt: skip
+    assert t.loc["none", "response_calls"] == np.inf and t.loc["full", "response_calls"] == 0.0
+    assert np.isnan(t.loc["nocall", "response_calls"]) and np.isnan(t.loc["nopot", "response_calls"])
+    mv = marginal_view(scored).set_index("segment")
+    assert mv.loc["none", "captured"] == 0.0 and mv.loc["none", "gain_next_call"] == 0.0
+    assert mv.loc["full", "captured"] == 100.0 and mv.loc["full", "gain_next_call"] == 0.0
+    assert mv.loc["nocall", "captured"] == 50.0 and np.isnan(mv.loc["nocall", "gain_per_hour"])
+    assert mv.loc["ok", "rank"] == 1
+    curve = headcount_curve(scored, 1.0, [0, 1, 5])
+    # flat segments add their modelled sales at every headcount (0 + 100), unmodelled ones today's (50 + 10)
+    assert curve["captured"].iloc[0] == pytest.approx(160.0)
+    with pytest.raises(DataValidationError, match="sales"):
+        calibrate_response(scored.assign(sales=[1.0, np.nan, 1.0, 1.0, 1.0]))
+
+
 def test_marginal_view_by_hand():
     mv = marginal_view(_two_segments()).set_index("segment")
-    assert mv.loc["X", "captured"] == pytest.approx(2000 * (1 - math.exp(-2)))
-    assert mv.loc["Y", "captured"] == pytest.approx(100 * (1 - math.exp(-0.5)))
-    gain_x = 2000 * (math.exp(-2) - math.exp(-3))
-    assert mv.loc["X", "gain_per_added_call"] == pytest.approx(gain_x / 2)
+    assert mv.loc["X", "captured"] == pytest.approx(1000.0)  # today's sales, not 1 - e^-2 of potential
+    assert mv.loc["Y", "captured"] == pytest.approx(75.0)
+    assert mv["captured_share"].to_dict() == pytest.approx({"X": 0.5, "Y": 0.75})
+    gain_x = 2000 * (0.5 - 0.5**1.5)  # e^{-2/c} = 1/2, e^{-3/c} = 2^{-3/2}
+    assert mv.loc["X", "gain_next_call"] == pytest.approx(gain_x / 2)
     assert mv.loc["X", "gain_per_hour"] == pytest.approx(gain_x / 2)  # two accounts, one hour each
-    assert mv.loc["Y", "gain_per_hour"] == pytest.approx(100 * (math.exp(-0.5) - math.exp(-1)))
+    assert mv.loc["Y", "gain_next_call"] == pytest.approx(100 * (0.25 - 0.0625))
     assert mv.loc["X", "rank"] == 1
     assert captured(100.0, 0.0, 3.0) == 0.0
 
 
-def test_headcount_curve_spends_the_budget_optimally():
+def test_headcount_curve_next_rep_is_a_one_rep_step():
     scored = _two_segments()
-    curve = headcount_curve(scored, capacity_hours=1.0, headcounts=[0, 1, 2, 4, 8])
+    curve = headcount_curve(scored, capacity_hours=1.0, headcounts=range(9), cost_per_rep=10.0)
     assert curve["captured"].iloc[0] == 0.0
     assert curve["captured"].is_monotonic_increasing
-    gains = curve["gain_of_last_rep"].dropna().to_numpy()
-    assert np.all(np.diff(gains) <= 1e-9)  # diminishing returns
+    step = curve["captured"].diff().shift(-1).iloc[:-1].to_numpy()
+    assert curve["gain_of_next_rep"].iloc[:-1].to_numpy() == pytest.approx(step, rel=1e-9)
+    assert np.all(np.diff(curve["gain_of_next_rep"].to_numpy()) <= 1e-9)  # diminishing returns
+    assert curve["next_rep_sales_per_cost"].to_numpy() == pytest.approx(curve["gain_of_next_rep"] / 10.0)
+    assert curve.attrs["today_captured"] == pytest.approx(curve.attrs["today_sales"]) == 1075.0
     hours = 2 * curve["calls_X"] + 1 * curve["calls_Y"]
     assert np.all(hours <= curve["hours"] + 1e-6)
-    # with 8 hours the optimum equalises the gain per hour: 1000 e^{-x} / 2... see docstring
+    # with 8 hours the optimum equalises the gain per hour: P_X / (c_X H_X) e^{-x/c_X} = lambda
+    cx, cy = 2 / math.log(2), 1 / math.log(4)
     row = curve.set_index("headcount").loc[8]
-    lam = row["value_per_hour"]
-    assert 2000 / (1 * 2) * math.exp(-row["calls_X"]) == pytest.approx(lam, rel=1e-6)
-    assert hours.iloc[-1] == pytest.approx(8.0, rel=1e-6)
+    assert 2000 / (cx * 2) * math.exp(-row["calls_X"] / cx) == pytest.approx(row["value_per_hour"], rel=1e-6)
     # a hand check against brute force over a grid for 4 hours
-    xs = np.linspace(0, 2, 2001)
-    brute = max(2000 * (1 - np.exp(-x)) + 100 * (1 - np.exp(-(4 - 2 * x) / 2)) for x in xs)
-    assert curve.set_index("headcount").loc[4, "captured"] == pytest.approx(brute, rel=1e-4)
+    xs = np.linspace(0, 2, 20001)
+    brute = max(2000 * (1 - np.exp(-xs / cx)) + 100 * (1 - np.exp(-(4 - 2 * xs) / cy)))
+    assert curve.set_index("headcount").loc[4, "captured"] == pytest.approx(brute, rel=1e-6)
+    with pytest.raises(ConfigError, match="cost_per_rep"):
+        headcount_curve(scored, 1.0, [1], cost_per_rep=-1)
 
 
 def test_rep_marginal_ranks_overloaded_books_first():
@@ -259,8 +315,9 @@ def test_rep_marginal_ranks_overloaded_books_first():
     assert rm.loc["R1", "call_share"] == pytest.approx(0.5)  # 4 planned hours, 2 available
     assert rm.loc["R2", "call_share"] == 1.0
     assert rm.loc["R1", "rank"] == 1
-    # R1: (1/4) * 2 * 1000 * 2 * e^{-1}
-    assert rm.loc["R1", "gain_per_added_hour"] == pytest.approx(1000 * math.exp(-1))
+    # R1: (1/4) * 2 * 1000 * (2/c) e^{-1/c} with 1/c = ln 2 / 2: 500 ln 2 / sqrt 2
+    assert rm.loc["R1", "gain_per_added_hour"] == pytest.approx(500 * math.log(2) / math.sqrt(2))
+    assert rm.loc["R2", "captured"] == pytest.approx(75.0)  # a full call share reproduces today's sales
 
 
 # --------------------------------------------------------------------------- pipeline/deliverables
@@ -317,7 +374,7 @@ def test_bundled_coverage_file_matches_the_documented_default():
 
 
 def test_workload_by_segment_sums():
-    scored = _two_segments().assign(account_id=["a", "b", "c"])
+    scored = _two_segments()
     t = workload_by_segment(scored)
     assert t.loc["X", "accounts"] == 2 and t.loc["X", "calls"] == 4.0
     assert t["workload_hours"].sum() == pytest.approx(scored["workload"].sum())

@@ -7,6 +7,7 @@ for a proposal (the realignment's ``territory_summary.csv``), so that both are m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -56,18 +57,27 @@ class Review:
 
 
 def score_accounts_for_review(
-    accounts: pd.DataFrame, sales: pd.DataFrame, reps: pd.DataFrame, period: ReviewPeriod, seed: int = 0
+    accounts: pd.DataFrame,
+    sales: pd.DataFrame,
+    reps: pd.DataFrame,
+    period: ReviewPeriod,
+    seed: int = 0,
+    travel_params: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Potential (annual), workload (hours per year) and segment per account, as of the period's end.
 
-    Uses :func:`terrkit.workload.score_accounts` (ABC tiers on peer-benchmark potential).
+    Uses :func:`terrkit.workload.score_accounts` (ABC tiers on peer-benchmark potential) with the same
+    travel and coverage rule as the sizing notebook: the defaults of :func:`terrkit.workload.travel_minutes`
+    unless ``travel_params`` says otherwise (pass the notebook's ``calls_per_trip``, ``overnight_km``,
+    ``overnight_cap_minutes``, ``remote_km`` and ``remote_minutes_per_call``), so that sizing, review and
+    realignment count the same hours.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``accounts``: ``account_id``, ``segment``, ``potential``, ``workload`` (hours per
-        year, travel from the owner's home included), ``call_hours`` (the hours with customers alone,
-        which do not depend on who the rep is) and ``calls_per_year``.
+        year, travel from the owner's home under the coverage rule), ``call_hours`` (the hours with
+        customers alone, which do not depend on who the rep is) and ``calls_per_year``.
     """
     import warnings
 
@@ -76,7 +86,9 @@ def score_accounts_for_review(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # peer fallbacks: reported by the potential notebook
-        scored, _ = score_accounts(accounts, sales, reps, as_of=period.end, seed=seed)
+        scored, _ = score_accounts(
+            accounts, sales, reps, as_of=period.end, seed=seed, travel_params=travel_params
+        )
     return scored[["account_id", "segment", "potential", "workload", "call_hours", "calls_per_year"]]
 
 
