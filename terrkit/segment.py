@@ -267,6 +267,34 @@ def describe_abc_cuts(
     )
 
 
+def compare_abc_tiers(first: SegmentResult, second: SegmentResult) -> pd.DataFrame:
+    """Accounts per pair of tiers of two ABC segmentations of the same accounts (by sales and by potential).
+
+    Rows are the tiers of ``first``, columns those of ``second``, each axis named by its column
+    (``abc_tier_by_sales``...); every tier appears, and the cells sum to the number of accounts.
+    Accounts on the diagonal have the same tier in both; the corners are the lists that disagree most
+    (A by potential but C by sales: large opportunities that buy little today).
+
+    Raises
+    ------
+    ConfigError
+        If either result is not an ABC segmentation, or they cover different accounts.
+    """
+    if first.scheme != "abc" or second.scheme != "abc":
+        raise ConfigError(
+            f"compare_abc_tiers compares two ABC segmentations; got {first.scheme}, {second.scheme}"
+        )
+    a, b = first.labels[first.column], second.labels[second.column]
+    if not a.index.equals(b.index):
+        raise ConfigError(
+            "the two ABC segmentations cover different accounts; segment the same accounts table"
+        )
+    table = pd.crosstab(a.rename(first.column), b.rename(second.column), dropna=False)
+    return table.reindex(index=a.cat.categories, columns=b.cat.categories, fill_value=0).rename_axis(
+        index=first.column, columns=second.column
+    )
+
+
 # --------------------------------------------------------------------------------------------- RFM
 
 

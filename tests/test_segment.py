@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,6 +78,24 @@ def test_abc_split_in_words_follows_the_cuts():
     assert "tier C: the next 10% (up to 100%); tier D: accounts without value" in four
     with pytest.raises(ConfigError, match="3 labels for 2 cuts"):
         describe_abc_cuts([0.5, 0.8], labels=["A", "B"])
+
+
+def test_compare_abc_tiers_counts_every_pair():
+    from terrkit.segment import compare_abc_tiers
+
+    df = pd.DataFrame(
+        {"account_id": list("abcd"), "sales": [10.0, 0.0, 5.0, 1.0], "potential": [10, 30, 5, 2]}
+    )
+    # share ranked before each account. By sales (total 16): a 0 -> A, c .625 -> B, d .9375 -> C, b 1 -> C;
+    # by potential (total 47): b 0 -> A, a .638 -> B, c .851 -> C, d .957 -> C
+    by_sales = segment(df, "abc", value="sales")
+    by_potential = segment(df, "abc", value="potential")
+    table = compare_abc_tiers(by_sales, by_potential)
+    assert table.index.name == "abc_tier_by_sales" and table.columns.name == "abc_tier_by_potential"
+    assert table.to_numpy().tolist() == [[0, 1, 0], [0, 0, 1], [1, 0, 1]]
+    assert int(table.to_numpy().sum()) == len(df)
+    with pytest.raises(ConfigError, match="two ABC"):
+        compare_abc_tiers(by_sales, dataclasses.replace(by_potential, scheme="rfm"))
 
 
 @pytest.mark.parametrize(
