@@ -67,7 +67,7 @@ def main() -> None:
         print(f"  {name:<26s} {sec:6.1f} s")
     print(f"segment and score {args.accounts:,} accounts: {total:.1f} s (target <= {TARGET_SECONDS:.0f} s) "
           f"-> {'OK' if total <= TARGET_SECONDS else 'TOO SLOW'}")  # fmt: skip
-    tiers = abc.labels["abc_tier"].value_counts().sort_index().to_dict()
+    tiers = abc.labels[abc.column].value_counts().sort_index().to_dict()
     segs = rfm.labels["rfm_segment"].value_counts().to_dict()
     print(f"  tiers {tiers}; RFM segments {segs}")
     print(f"  potential {pot.accounts['potential'].sum():,.0f}, sales {current.sum():,.0f}, "

@@ -12,8 +12,10 @@ Two estimators share one front end, :func:`estimate_potential`:
     the out-of-sample pinball loss and coverage reported next to the peer benchmark.
 
 Both give prospects (no sales yet) a potential from the same benchmark or model, and both
-return ``potential = max(estimate, current sales)``. :func:`aggregate_to_units` sums accounts
-to geographic units (potential, sales, penetration, whitespace, counts) and checks totals.
+return ``potential = max(estimate, current sales)``. Current sales are
+:func:`terrkit.measures.annual_sales`: net sales of the last four quarters, credits included.
+:func:`aggregate_to_units` sums accounts to geographic units (potential, sales, penetration,
+whitespace, counts) and checks totals; its customers are :func:`terrkit.measures.customers_in`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from terrkit.exceptions import ConfigError, DataValidationError, DataWarning, TerrkitError
-from terrkit.segment import REVENUE_BANDS, period_to_quarter, quarter_to_period
+from terrkit.measures import annual_sales as annual_sales  # re-exported: the one definition of sales
+from terrkit.measures import customers_in
+from terrkit.segment import REVENUE_BANDS
 
 METHODS = ("peer", "model")
 #: Employee-count band edges (lower bounds) and labels used to form peer groups.
@@ -46,7 +50,8 @@ class PotentialResult:
     method : str
         "peer" or "model".
     accounts : pandas.DataFrame
-        One row per account (input index): ``account_id``, ``sales`` (current annual),
+        One row per account (input index): ``account_id``, ``sales`` (net annual sales as given,
+        credits included),
         ``estimate`` (benchmark or model prediction), ``potential = max(estimate, sales)``,
         ``whitespace``, ``penetration``, ``is_prospect``; the peer method adds ``peer_level``
         and ``peer_group_size``.
@@ -96,45 +101,8 @@ def size_band(employees: pd.Series | np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=list(SIZE_BAND_LABELS))
 
 
-def annual_sales(
-    accounts: pd.DataFrame, sales: pd.DataFrame, as_of: str | None = None, n_quarters: int = 4
-) -> pd.Series:
-    """Current annual spend per account: net sales over the last ``n_quarters`` up to ``as_of``.
-
-    .. math:: s_i = \\max\\bigl(0, \\sum_{t=T-n+1}^{T} \\text{amount}_{i,t}\\bigr)
-
-    Credits (negative amounts) net out; a negative net is floored at 0. Accounts without
-    sales rows get 0 (prospects). ``as_of`` defaults to the latest period in ``sales``.
-
-    Returns
-    -------
-    pandas.Series
-        Named ``"sales"``, indexed like ``accounts``. ``attrs["as_of"]`` holds the period.
-    """
-    for name, df, cols in (
-        ("accounts", accounts, ["account_id"]),
-        ("sales", sales, ["account_id", "period", "amount"]),
-    ):
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise DataValidationError(name, f"missing column(s) {missing}")
-    if n_quarters < 1:
-        raise ConfigError(f"n_quarters must be >= 1; got {n_quarters}")
-    q = period_to_quarter(sales["period"])
-    if as_of is None or str(as_of).strip() == "":
-        q_asof = int(q.max()) if len(q) else 0
-    else:
-        q_asof = int(period_to_quarter([str(as_of)])[0])
-    acc = pd.Index(accounts["account_id"].astype(str)).get_indexer(sales["account_id"].astype(str))
-    amount = pd.to_numeric(sales["amount"], errors="coerce").to_numpy(dtype=float)
-    keep = (acc >= 0) & (q <= q_asof) & (q > q_asof - n_quarters) & np.isfinite(amount)
-    total = np.bincount(acc[keep], weights=amount[keep], minlength=len(accounts))
-    out = pd.Series(np.maximum(total, 0.0), index=accounts.index, name="sales")
-    out.attrs["as_of"] = quarter_to_period(q_asof)
-    return out
-
-
-def _current(accounts: pd.DataFrame, current: pd.Series | np.ndarray | str) -> np.ndarray:
+def _net_sales(accounts: pd.DataFrame, current: pd.Series | np.ndarray | str) -> np.ndarray:
+    """Net annual sales per account as given (credits included; missing = 0)."""
     if isinstance(current, str):
         if current not in accounts.columns:
             raise ConfigError(f"column {current!r} (current annual sales) not in the accounts table")
@@ -143,7 +111,12 @@ def _current(accounts: pd.DataFrame, current: pd.Series | np.ndarray | str) -> n
         cur = np.asarray(current, dtype=float)
     if cur.shape != (len(accounts),):
         raise ConfigError(f"current sales has {cur.size} values for {len(accounts)} accounts")
-    return np.where(np.isfinite(cur) & (cur > 0), cur, 0.0)
+    return np.where(np.isfinite(cur), cur, 0.0)
+
+
+def _spend(net: np.ndarray) -> np.ndarray:
+    """Spend the benchmarks learn from: net sales floored at 0 (a net credit is no spend)."""
+    return np.maximum(net, 0.0)
 
 
 def _check_quantile(quantile: float) -> float:
@@ -239,7 +212,8 @@ def peer_potential(
     accounts : pandas.DataFrame
         ``account_id``, ``industry``, ``employees`` (plus ``current`` if it is a column name).
     current : str, Series or array, default "sales"
-        Current annual spend per account (e.g. :func:`annual_sales`).
+        Net annual sales per account (:func:`terrkit.measures.annual_sales`); a net credit counts as
+        no spend in the benchmark.
     quantile : float, default 0.8
         Quantile of peer spend, in (0, 1).
     min_group : int, default 20
@@ -252,13 +226,14 @@ def peer_potential(
     q = _check_quantile(quantile)
     if not isinstance(min_group, int | np.integer) or min_group < 1:
         raise ConfigError(f"min_group must be a positive integer; got {min_group!r}")
-    cur = _current(accounts, current)
+    net = _net_sales(accounts, current)
+    cur = _spend(net)
     ref = cur > 0
     if not ref.any():
         raise ConfigError("peer benchmark needs at least one account with current sales > 0")
     ind, band, _ = _codes(accounts)
     bench, level, gsize = _peer_benchmark(ind, band, cur, ref, q, int(min_group))
-    out = _result_frame(accounts, cur, bench)
+    out = _result_frame(accounts, net, bench)
     out["peer_level"] = pd.Categorical.from_codes(level, categories=list(PEER_LEVELS))
     out["peer_group_size"] = gsize
     fallback = (
@@ -296,18 +271,25 @@ def peer_potential(
     )
 
 
-def _result_frame(accounts: pd.DataFrame, cur: np.ndarray, estimate: np.ndarray) -> pd.DataFrame:
+def _result_frame(accounts: pd.DataFrame, net: np.ndarray, estimate: np.ndarray) -> pd.DataFrame:
+    """Sales (net, credits included), estimate, potential, whitespace, penetration, prospect flag.
+
+    ``potential = max(estimate, spend)`` with spend the net sales floored at 0, so potential is never
+    negative and never below what the account buys; ``whitespace = potential - sales`` and
+    ``penetration = sales / potential`` use the net sales, like the performance review, so a net credit
+    (rare) shows as whitespace above potential and a slightly negative penetration.
+    """
     out = pd.DataFrame(index=accounts.index)
     if "account_id" in accounts.columns:
         out["account_id"] = accounts["account_id"].to_numpy()
-    pot = np.maximum(np.nan_to_num(estimate, nan=0.0), cur)
-    out["sales"] = cur
+    pot = np.maximum(np.nan_to_num(estimate, nan=0.0), _spend(net))
+    out["sales"] = net
     out["estimate"] = estimate
     out["potential"] = pot
-    out["whitespace"] = pot - cur
+    out["whitespace"] = pot - net
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["penetration"] = np.where(pot > 0, cur / np.where(pot > 0, pot, 1.0), 0.0)
-    out["is_prospect"] = cur <= 0
+        out["penetration"] = np.where(pot > 0, net / np.where(pot > 0, pot, 1.0), 0.0)
+    out["is_prospect"] = net <= 0
     return out
 
 
@@ -402,7 +384,8 @@ def model_potential(
     q = _check_quantile(quantile)
     if not isinstance(n_splits, int | np.integer) or n_splits < 2:
         raise ConfigError(f"n_splits must be an integer >= 2; got {n_splits!r}")
-    cur = _current(accounts, current)
+    net = _net_sales(accounts, current)
+    cur = _spend(net)
     if not firmographics_present(accounts):
         raise ConfigError(
             "model potential learns from firmographics (industry, employees, revenue_band) and the accounts "
@@ -454,7 +437,7 @@ def model_potential(
     quality["target_coverage"] = q
     quality["n_folds"] = n_splits
     quality["n_customers"] = len(train)
-    out = _result_frame(accounts, cur, estimate)
+    out = _result_frame(accounts, net, estimate)
     return PotentialResult(
         "model",
         out,
@@ -498,7 +481,8 @@ def aggregate_to_units(
 ) -> pd.DataFrame:
     """Sum account measures to geographic units and check that totals are preserved.
 
-    Per unit :math:`u`: ``n_accounts``, ``n_customers`` (sales > 0), ``n_prospects``, the sums
+    Per unit :math:`u`: ``n_accounts``, ``n_customers`` (:func:`terrkit.measures.customers_in`:
+    sales > 0), ``n_prospects``, the sums
     of ``measures`` present in ``scored`` (sales, potential, whitespace = potential - sales,
     workload), and ``penetration`` :math:`= \\sum sales / \\sum potential` (0 where there is
     no potential).
@@ -557,7 +541,7 @@ def aggregate_to_units(
     present = [c for c in measures if c in scored.columns]
     values = {c: pd.to_numeric(scored[c], errors="coerce").fillna(0.0).to_numpy(dtype=float) for c in present}
     if "sales" in values:
-        cust = values["sales"] > 0
+        cust = customers_in(pd.Series(values["sales"])).to_numpy()
         agg["n_customers"] = np.bincount(pos[cust], minlength=m)
         agg["n_prospects"] = agg["n_accounts"] - agg["n_customers"]
     for c, v in values.items():

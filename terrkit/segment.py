@@ -29,12 +29,16 @@ import numpy as np
 import pandas as pd
 
 from terrkit.exceptions import ConfigError, DataValidationError, DataWarning
+from terrkit.measures import period_to_quarter, quarter_to_period
 
 SCHEMES = ("abc", "rfm", "kmeans", "gmm")
 #: Ordered revenue bands of the data model (ordinal 0..4 in the firmographic features).
 REVENUE_BANDS = ("<1M", "1-10M", "10-50M", "50-250M", "250M+")
 #: Segment given to accounts without any purchase up to the as-of period (RFM).
 PROSPECT = "Prospect"
+#: ABC cut points: tier A closes at 50% of the value, B at 80% (C is the tail holding the last 20%).
+#: Half of the value in A keeps the A list short enough to call on often.
+ABC_CUTS = (0.5, 0.8)
 
 
 @dataclass
@@ -103,28 +107,44 @@ def segment(df: pd.DataFrame, scheme: str = "abc", **params: Any) -> SegmentResu
     return cluster_firmographics(df, method=key, **params)
 
 
-def segment_dataset(dataset: Any, scheme: str = "abc", value: str = "sales", **params: Any) -> SegmentResult:
+def segment_dataset(
+    dataset: Any,
+    scheme: str = "abc",
+    value: str = "sales",
+    quantile: float = 0.8,
+    potential_method: str = "peer",
+    seed: int = 0,
+    **params: Any,
+) -> SegmentResult:
     """Convenience wrapper: segment a :class:`terrkit.io.Dataset` with the inputs each scheme needs.
 
-    ``"abc"`` tiers on ``value``: ``"sales"`` (current annual sales,
-    :func:`terrkit.potential.annual_sales`) or ``"potential"`` (peer-benchmark potential at the
-    0.8 quantile); ``"rfm"`` uses the dataset's sales; the clustering schemes its firmographics.
-    ``params`` go to the scheme's function.
+    ``"abc"`` tiers on ``value``: ``"sales"`` (net sales of the last four quarters,
+    :func:`terrkit.measures.annual_sales`) or ``"potential"`` (:func:`terrkit.potential.estimate_potential`
+    with ``potential_method``, ``quantile`` and ``seed``, the same call as
+    :func:`terrkit.workload.score_accounts`, so the tiers on potential are the same in every deliverable);
+    the tier column names its basis (``abc_tier_by_sales``, ``abc_tier_by_potential``). ``"rfm"`` uses
+    the dataset's sales; the clustering schemes its firmographics. ``params`` go to the scheme's function.
     """
     key = str(scheme).strip().lower()
     if key not in SCHEMES:
         raise ValueError(f"unknown segmentation scheme {scheme!r}; valid schemes: {', '.join(SCHEMES)}")
     accounts = dataset.accounts
     if key == "abc":
-        from terrkit.potential import annual_sales, peer_potential
+        from terrkit.measures import annual_sales
 
         if value not in ("sales", "potential"):
             raise ValueError(f"unknown ABC value {value!r}; valid values: sales, potential")
         current = annual_sales(accounts, dataset.sales)
         if value == "potential":
+            from terrkit.potential import estimate_potential
+
+            extra = {"seed": seed} if str(potential_method).strip().lower() == "model" else {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)
-                v = peer_potential(accounts, current).accounts["potential"].rename("potential")
+                pot = estimate_potential(
+                    accounts, current, method=potential_method, quantile=quantile, **extra
+                )
+            v = pot.accounts["potential"].rename("potential")
         else:
             v = current
         return abc_tiers(accounts, value=v, **params)
@@ -139,8 +159,9 @@ def segment_dataset(dataset: Any, scheme: str = "abc", value: str = "sales", **p
 def abc_tiers(
     df: pd.DataFrame,
     value: str | pd.Series | np.ndarray = "potential",
-    cuts: Sequence[float] = (0.5, 0.8),
+    cuts: Sequence[float] = ABC_CUTS,
     labels: Sequence[str] = ("A", "B", "C"),
+    basis: str | None = None,
 ) -> SegmentResult:
     """ABC (Pareto) value tiers.
 
@@ -159,16 +180,20 @@ def abc_tiers(
         Accounts.
     value : str, Series or array, default "potential"
         Column of ``df`` (or values aligned with it) to tier on, e.g. annual sales or potential.
-    cuts : sequence of float, default (0.5, 0.8)
-        Increasing cumulative-share cut points in (0, 1].
+    cuts : sequence of float, default :data:`ABC_CUTS` (0.5, 0.8)
+        Increasing cumulative-share cut points in (0, 1]; :func:`describe_abc_cuts` says them in words.
     labels : sequence of str, default ("A", "B", "C")
         Tier names, one more than ``cuts``.
+    basis : str, optional
+        What the value is (``"sales"``, ``"potential"``), named in the columns; default the column
+        name or the Series name of ``value``.
 
     Returns
     -------
     SegmentResult
-        ``labels`` columns: ``abc_value``, ``abc_cum_share`` (cumulative share including the
-        account), ``abc_tier``.
+        ``labels`` columns, each naming the basis: ``abc_value_by_<basis>`` (the value tiered on,
+        negatives and missing as 0), ``abc_cum_share_by_<basis>`` (cumulative share including the
+        account) and ``abc_tier_by_<basis>`` (the result's ``column``).
     """
     cuts = [float(c) for c in cuts]
     labels = [str(x) for x in labels]
@@ -181,6 +206,7 @@ def abc_tiers(
     if len(labels) != len(cuts) + 1:
         raise ConfigError(f"ABC needs {len(cuts) + 1} labels for {len(cuts)} cuts; got {labels}")
     vname, v = _value_array(df, value)
+    vname = _basis_name(basis if basis is not None else vname)
     v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
     n = len(v)
     total = v.sum()
@@ -202,44 +228,74 @@ def abc_tiers(
     # first cut with cum_before < cut; searchsorted(side="right") counts cuts <= cum_before
     tier_idx = np.searchsorted(np.asarray(cuts), cum_before, side="right")
     tier_idx = np.minimum(tier_idx, len(labels) - 1)
+    column = f"abc_tier_by_{vname}"
     out = _id_frame(df)
-    out["abc_value"] = v
-    out["abc_cum_share"] = cum_incl
-    out["abc_tier"] = pd.Categorical.from_codes(tier_idx, categories=labels)
-    profiles = describe_segments(df, out["abc_tier"], value=v, value_name=vname, label="Tier")
+    out[f"abc_value_by_{vname}"] = v
+    out[f"abc_cum_share_by_{vname}"] = cum_incl
+    out[column] = pd.Categorical.from_codes(tier_idx, categories=labels)
+    profiles = describe_segments(df, out[column], value=v, value_name=vname, label="Tier")
     return SegmentResult(
-        "abc", "abc_tier", out, profiles, params={"value": vname, "cuts": cuts, "labels": labels}
+        "abc", column, out, profiles, params={"value": vname, "cuts": cuts, "labels": labels}
+    )
+
+
+def describe_abc_cuts(
+    cuts: Sequence[float] = ABC_CUTS, labels: Sequence[str] = ("A", "B", "C"), basis: str = "value"
+) -> str:
+    """The ABC split of :func:`abc_tiers` in words, from its parameters.
+
+    For ``cuts=(0.5, 0.8)`` and ``basis="sales"``: "Accounts are ranked by sales, largest first.
+    Tier A: the accounts that together hold the first 50% of sales; tier B: the next 30% (up to 80%);
+    tier C: the remaining 20%. The account that straddles a cut goes to the higher tier."
+    Notebooks print this sentence instead of stating the split in fixed prose.
+    """
+    cuts = [float(c) for c in cuts]
+    labels = [str(x) for x in labels]
+    if len(labels) != len(cuts) + 1:
+        raise ConfigError(f"ABC needs {len(cuts) + 1} labels for {len(cuts)} cuts; got {labels}")
+    parts = [f"tier {labels[0]}: the accounts that together hold the first {cuts[0]:.0%} of {basis}"]
+    for label, lo, hi in zip(labels[1:-1], cuts[:-1], cuts[1:], strict=True):
+        parts.append(f"tier {label}: the next {hi - lo:.0%} (up to {hi:.0%})")
+    if cuts[-1] < 1:
+        parts.append(f"tier {labels[-1]}: the remaining {1 - cuts[-1]:.0%}")
+    else:
+        parts.append(f"tier {labels[-1]}: accounts without {basis}")
+    text = "; ".join(parts)
+    return (
+        f"Accounts are ranked by {basis}, largest first. {text[0].upper()}{text[1:]}. "
+        "The account that straddles a cut goes to the higher tier."
+    )
+
+
+def compare_abc_tiers(first: SegmentResult, second: SegmentResult) -> pd.DataFrame:
+    """Accounts per pair of tiers of two ABC segmentations of the same accounts (by sales and by potential).
+
+    Rows are the tiers of ``first``, columns those of ``second``, each axis named by its column
+    (``abc_tier_by_sales``...); every tier appears, and the cells sum to the number of accounts.
+    Accounts on the diagonal have the same tier in both; the corners are the lists that disagree most
+    (A by potential but C by sales: large opportunities that buy little today).
+
+    Raises
+    ------
+    ConfigError
+        If either result is not an ABC segmentation, or they cover different accounts.
+    """
+    if first.scheme != "abc" or second.scheme != "abc":
+        raise ConfigError(
+            f"compare_abc_tiers compares two ABC segmentations; got {first.scheme}, {second.scheme}"
+        )
+    a, b = first.labels[first.column], second.labels[second.column]
+    if not a.index.equals(b.index):
+        raise ConfigError(
+            "the two ABC segmentations cover different accounts; segment the same accounts table"
+        )
+    table = pd.crosstab(a.rename(first.column), b.rename(second.column), dropna=False)
+    return table.reindex(index=a.cat.categories, columns=b.cat.categories, fill_value=0).rename_axis(
+        index=first.column, columns=second.column
     )
 
 
 # --------------------------------------------------------------------------------------------- RFM
-
-
-def period_to_quarter(periods: pd.Series | np.ndarray | Sequence[str]) -> np.ndarray:
-    """Absolute quarter number of ``"YYYYQn"`` strings: ``4 * year + (n - 1)``.
-
-    Parses each distinct period once, so it is fast on millions of sales rows.
-
-    Raises
-    ------
-    DataValidationError
-        If a period is not of the form ``YYYYQ1``..``YYYYQ4``.
-    """
-    codes, uniques = pd.factorize(pd.Series(periods, copy=False).astype(str), sort=False)
-    u = pd.Series(np.asarray(uniques, dtype=object)).str.strip().str.upper()
-    ok = u.str.fullmatch(r"\d{4}Q[1-4]")
-    if not ok.all():
-        bad = u[~ok].iloc[0]
-        raise DataValidationError(
-            "sales", "period must look like 2024Q3 (year, 'Q', quarter 1-4)", column="period", value=bad
-        )
-    q = u.str.slice(0, 4).astype(int).to_numpy() * 4 + u.str.slice(5, 6).astype(int).to_numpy() - 1
-    return q[codes]
-
-
-def quarter_to_period(q: int) -> str:
-    """Inverse of :func:`period_to_quarter` for one quarter number."""
-    return f"{q // 4}Q{q % 4 + 1}"
 
 
 def quantile_scores(x: pd.Series | np.ndarray, n_bins: int = 5, higher_is_better: bool = True) -> np.ndarray:
@@ -303,7 +359,10 @@ def rfm_scores(
     -------
     SegmentResult
         ``labels`` columns: ``recency_quarters``, ``frequency``, ``monetary``, ``r_score``,
-        ``f_score``, ``m_score``, ``rfm_score`` (e.g. "545"), ``rfm_segment``.
+        ``f_score``, ``m_score``, ``rfm_code`` (the three scores side by side, e.g. "545": a label,
+        not a number), ``rfm_score`` (:math:`R + F + M`, 3..3 * n_bins, 0 for prospects) and
+        ``rfm_segment``. The accounts that are not prospects are the
+        :func:`terrkit.measures.ever_customers` as of ``as_of``.
     """
     if sales is None:
         raise ConfigError(
@@ -382,7 +441,8 @@ def rfm_scores(
     out["f_score"] = f
     out["m_score"] = m
     digits = r.astype(np.int64) * 100 + f.astype(np.int64) * 10 + m.astype(np.int64)
-    out["rfm_score"] = pd.Series(digits, index=out.index).astype(str).str.zfill(3)
+    out["rfm_code"] = pd.Series(digits, index=out.index).astype(str).str.zfill(3)
+    out["rfm_score"] = r.astype(np.int64) + f.astype(np.int64) + m.astype(np.int64)
     order = ["Champions", "Loyal", "Promising", "At risk", "Other", "Lost", PROSPECT]
     out["rfm_segment"] = pd.Categorical(seg, categories=order)
     profiles = describe_segments(df, out["rfm_segment"], value=monetary, value_name="monetary", label="")
@@ -678,6 +738,14 @@ def _require(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise DataValidationError(name, f"missing column(s) {missing}; has {list(df.columns)[:20]}")
+
+
+def _basis_name(name: str) -> str:
+    """A value name fit for a column suffix: lower case, words joined by underscores."""
+    import re
+
+    text = re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+    return text or "value"
 
 
 def _id_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -1072,9 +1072,9 @@ def score_accounts(
     for c in ("unit_id", "owner_rep_id"):
         if c in accounts.columns:
             out[c] = accounts[c].to_numpy()
-    out["abc_tier"] = segs["abc"].labels["abc_tier"]
+    out["abc_tier_by_potential"] = segs["abc"].labels[segs["abc"].column]
     rl = segs["rfm"].labels
-    for c in ("r_score", "f_score", "m_score", "rfm_score", "rfm_segment"):
+    for c in ("r_score", "f_score", "m_score", "rfm_code", "rfm_score", "rfm_segment"):
         out[c] = rl[c]
     if key in ("kmeans", "gmm"):
         out[main.column] = main.labels[main.column]
@@ -1097,7 +1097,8 @@ def score_accounts(
 
 #: Columns of accounts_scored.csv.
 SCORED_COLUMNS = (
-    "account_id", "unit_id", "owner_rep_id", "segment", "abc_tier", "rfm_segment", "rfm_score",
+    "account_id", "unit_id", "owner_rep_id", "segment", "abc_tier_by_potential", "rfm_segment", "rfm_code",
+    "rfm_score",
     "kmeans_segment", "gmm_segment", "sales", "potential", "whitespace", "penetration",
     "calls_per_year", "coverage_mode", "travel_minutes", "call_hours", "workload",
 )  # fmt: skip

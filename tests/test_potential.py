@@ -36,13 +36,14 @@ def test_annual_sales_nets_credits_over_last_four_quarters():
             ("a", "2025Q1", 100.0),
             ("a", "2025Q4", 50.0),
             ("a", "2025Q4", -30.0),
-            ("b", "2025Q2", -10.0),  # net negative -> 0
+            ("b", "2025Q2", -10.0),  # net negative: stays negative, like the books
         ],
         columns=["account_id", "period", "amount"],
     )
     cur = annual_sales(accounts, sales)
-    assert cur.tolist() == [120.0, 0.0, 0.0]
+    assert cur.tolist() == [120.0, -10.0, 0.0]
     assert cur.attrs["as_of"] == "2025Q4"
+    assert cur.attrs["quarters"] == ("2025Q1", "2025Q2", "2025Q3", "2025Q4")
     assert annual_sales(accounts, sales, as_of="2025Q1", n_quarters=2).tolist() == [1100.0, 0.0, 0.0]
 
 
@@ -81,6 +82,19 @@ def test_peer_potential_by_hand(peer_table):
     assert (a["potential"] >= a["sales"]).all()
     assert np.allclose(a["whitespace"], a["potential"] - a["sales"])
     assert a.loc["r4", "penetration"] == 0.0 and bool(a.loc["r4", "is_prospect"])
+
+
+def test_net_credit_account_keeps_its_net_sales(peer_table):
+    # r4 returned more than it bought: its net sales stay -40 (the books), its spend counts as 0
+    table = peer_table.assign(sales=peer_table["sales"].where(peer_table["account_id"] != "r4", -40.0))
+    with pytest.warns(DataWarning):
+        res = peer_potential(table, "sales", quantile=0.8, min_group=3)
+    a = res.accounts.set_index("account_id")
+    assert a["sales"].sum() == pytest.approx(table["sales"].sum())  # totals equal the books
+    assert a.loc["r4", "sales"] == -40.0 and bool(a.loc["r4", "is_prospect"])
+    assert a.loc["r4", "potential"] == pytest.approx(260.0)  # benchmark of r1..r3, as without the credit
+    assert a.loc["r4", "whitespace"] == pytest.approx(300.0)  # potential - net sales
+    assert a.loc["r4", "penetration"] == pytest.approx(-40.0 / 260.0)
 
 
 def test_peer_falls_back_to_all_accounts(peer_table):

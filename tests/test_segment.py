@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,14 +24,14 @@ def test_abc_tiers_by_hand_in_any_input_order():
     # sorted: 50 (before 0) A, 30 (before .5) A, 10 (before .8) B, 5 (before .9) B, 5 (before .95) C
     df = pd.DataFrame({"account_id": ["e", "a", "d", "b", "c"], "v": [5.0, 50.0, 5.0, 30.0, 10.0]})
     res = segment(df, "abc", value="v", cuts=(0.8, 0.95))
-    got = dict(zip(res.labels["account_id"], res.labels["abc_tier"].astype(str), strict=True))
+    got = dict(zip(res.labels["account_id"], res.labels["abc_tier_by_v"].astype(str), strict=True))
     # the two 5s: the earlier row ("e") ranks first (stable sort), so "e" is B and "d" is C
     assert got == {"a": "A", "b": "A", "c": "B", "e": "B", "d": "C"}
-    cum = dict(zip(res.labels["account_id"], res.labels["abc_cum_share"], strict=True))
+    cum = dict(zip(res.labels["account_id"], res.labels["abc_cum_share_by_v"], strict=True))
     assert cum["a"] == pytest.approx(0.5)
     assert cum["b"] == pytest.approx(0.8)
     assert cum["d"] == pytest.approx(1.0)
-    assert res.column == "abc_tier"
+    assert res.column == "abc_tier_by_v"
     assert list(res.profiles["segment"]) == ["A", "B", "C"]
     assert res.profiles["value_share"].tolist() == pytest.approx([0.8, 0.15, 0.05])
 
@@ -37,16 +39,63 @@ def test_abc_tiers_by_hand_in_any_input_order():
 def test_abc_account_crossing_the_cut_is_in_the_higher_tier():
     df = pd.DataFrame({"account_id": ["x", "y"], "v": [90.0, 10.0]})
     res = segment(df, "abc", value="v", cuts=(0.8, 0.95))
-    assert res.labels["abc_tier"].astype(str).tolist() == ["A", "B"]
+    assert res.labels["abc_tier_by_v"].astype(str).tolist() == ["A", "B"]
 
 
 def test_abc_custom_cuts_series_value_and_nonpositive_values():
     df = pd.DataFrame({"account_id": list("abcd")})
     value = pd.Series([60.0, -5.0, 40.0, np.nan], name="potential")
     res = segment(df, "abc", value=value, cuts=[0.5], labels=["top", "rest"])
-    assert res.labels["abc_tier"].astype(str).tolist() == ["top", "rest", "rest", "rest"]
-    assert res.labels["abc_value"].tolist() == [60.0, 0.0, 40.0, 0.0]
-    assert res.params["value"] == "potential"
+    assert res.labels["abc_tier_by_potential"].astype(str).tolist() == ["top", "rest", "rest", "rest"]
+    assert res.labels["abc_value_by_potential"].tolist() == [60.0, 0.0, 40.0, 0.0]
+    assert res.params["value"] == "potential" and res.column == "abc_tier_by_potential"
+
+
+def test_abc_columns_name_their_basis():
+    df = pd.DataFrame({"account_id": list("abc"), "v": [3.0, 2.0, 1.0]})
+    res = segment(df, "abc", value="v", basis="Sales (last 4Q)")
+    assert list(res.labels.columns) == [
+        "account_id",
+        "abc_value_by_sales_last_4q",
+        "abc_cum_share_by_sales_last_4q",
+        "abc_tier_by_sales_last_4q",
+    ]
+    assert res.column == "abc_tier_by_sales_last_4q"
+
+
+def test_abc_split_in_words_follows_the_cuts():
+    from terrkit.segment import ABC_CUTS, describe_abc_cuts
+
+    assert ABC_CUTS == (0.5, 0.8)
+    assert describe_abc_cuts(ABC_CUTS, basis="sales") == (
+        "Accounts are ranked by sales, largest first. Tier A: the accounts that together hold the first 50% "
+        "of sales; tier B: the next 30% (up to 80%); tier C: the remaining 20%. "
+        "The account that straddles a cut goes to the higher tier."
+    )
+    text = describe_abc_cuts([0.8, 0.95], basis="potential")
+    assert "first 80% of potential" in text and "next 15% (up to 95%)" in text and "remaining 5%" in text
+    four = describe_abc_cuts([0.6, 0.9, 1.0], labels="ABCD", basis="value")
+    assert "tier C: the next 10% (up to 100%); tier D: accounts without value" in four
+    with pytest.raises(ConfigError, match="3 labels for 2 cuts"):
+        describe_abc_cuts([0.5, 0.8], labels=["A", "B"])
+
+
+def test_compare_abc_tiers_counts_every_pair():
+    from terrkit.segment import compare_abc_tiers
+
+    df = pd.DataFrame(
+        {"account_id": list("abcd"), "sales": [10.0, 0.0, 5.0, 1.0], "potential": [10, 30, 5, 2]}
+    )
+    # share ranked before each account. By sales (total 16): a 0 -> A, c .625 -> B, d .9375 -> C, b 1 -> C;
+    # by potential (total 47): b 0 -> A, a .638 -> B, c .851 -> C, d .957 -> C
+    by_sales = segment(df, "abc", value="sales")
+    by_potential = segment(df, "abc", value="potential")
+    table = compare_abc_tiers(by_sales, by_potential)
+    assert table.index.name == "abc_tier_by_sales" and table.columns.name == "abc_tier_by_potential"
+    assert table.to_numpy().tolist() == [[0, 1, 0], [0, 0, 1], [1, 0, 1]]
+    assert int(table.to_numpy().sum()) == len(df)
+    with pytest.raises(ConfigError, match="two ABC"):
+        compare_abc_tiers(by_sales, dataclasses.replace(by_potential, scheme="rfm"))
 
 
 @pytest.mark.parametrize(
@@ -70,7 +119,7 @@ def test_abc_all_zero_warns_and_puts_everyone_in_last_tier():
     df = pd.DataFrame({"account_id": ["a", "b"], "v": [0.0, 0.0]})
     with pytest.warns(DataWarning, match="total"):
         res = segment(df, "abc", value="v")
-    assert set(res.labels["abc_tier"].astype(str)) == {"C"}
+    assert set(res.labels["abc_tier_by_v"].astype(str)) == {"C"}
 
 
 def test_unknown_scheme_lists_valid_ones():
@@ -125,7 +174,9 @@ def test_rfm_scores_by_hand(rfm_table):
     assert lab["r_score"].tolist() == [5, 5, 2, 2, 3, 0]
     assert lab["f_score"].tolist() == [5, 3, 4, 3, 3, 0]
     assert lab["m_score"].tolist() == [4, 2, 5, 3, 1, 0]
-    assert lab["rfm_score"].tolist() == ["554", "532", "245", "233", "331", "000"]
+    assert lab["rfm_code"].tolist() == ["554", "532", "245", "233", "331", "000"]
+    # the score is a number: R + F + M (0 for the prospect)
+    assert lab["rfm_score"].tolist() == [14, 10, 11, 8, 7, 0]
     assert lab["rfm_segment"].astype(str).tolist() == [
         "Champions",
         "Promising",
@@ -260,7 +311,9 @@ def test_segment_dataset_wrapper_on_generated_company():
         share = res.profiles.set_index("segment")["value_share"]
         assert 0.5 <= share["A"] < 0.6 and share.sum() == pytest.approx(1.0)
     # potential is spread wider than sales, so more accounts are needed to reach 80% of it
-    assert (on_potential.labels["abc_tier"] == "A").sum() > (on_sales.labels["abc_tier"] == "A").sum()
+    assert on_sales.column == "abc_tier_by_sales" and on_potential.column == "abc_tier_by_potential"
+    n_a = {res.column: int((res.labels[res.column] == "A").sum()) for res in (on_sales, on_potential)}
+    assert n_a["abc_tier_by_potential"] > n_a["abc_tier_by_sales"]
     rfm = segment_dataset(ds, "rfm")
     assert set(rfm.labels["rfm_segment"].astype(str)) >= {"Prospect", "Champions"}
     prospects = rfm.labels["rfm_segment"] == "Prospect"

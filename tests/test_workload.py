@@ -340,7 +340,7 @@ def test_score_and_write_deliverables(company, tmp_path):
     assert set(scored["segment"]) <= {"A", "B", "C"}
     units, paths = write_scored(scored, ds.units, tmp_path)
     acc = pd.read_csv(paths["accounts_scored"], dtype={"account_id": str, "unit_id": str})
-    for col in ("account_id", "abc_tier", "rfm_segment", "potential", "workload"):
+    for col in ("account_id", "abc_tier_by_potential", "rfm_segment", "rfm_code", "potential", "workload"):
         assert col in acc.columns
     assert len(acc) == len(ds.accounts)
     gpkg = gpd.read_file(paths["units_scored"])

@@ -5,9 +5,10 @@ Every account-level step is a column-wise pandas/numpy operation; groups are for
 
 Definitions (for a review period :math:`P` compared with the period before, :math:`P'`):
 
-- **sales** :math:`S = \\sum` net amounts in :math:`P` (credits included), **sales_prev** the same in
-  :math:`P'`, **growth** :math:`S / S' - 1` (empty when :math:`S' \\le 0`);
-- **customer**: an account with net sales > 0 in the period; **new customer** (acquired): a customer
+- **sales** :math:`S = \\sum` net amounts in :math:`P` (credits included; :func:`terrkit.measures.net_sales`),
+  **sales_prev** the same in :math:`P'`, **growth** :math:`S / S' - 1` (empty when :math:`S' \\le 0`);
+- **customer**: an account with net sales > 0 in the period (:func:`terrkit.measures.customers_in`; for a
+  year under review these are the customers of its four quarters); **new customer** (acquired): a customer
   in :math:`P` with no positive net sales in any quarter before :math:`P`; **lost customer**: a customer
   in :math:`P'` that is not one in :math:`P`;
 - **quota attainment** :math:`S / (f \\cdot Q)` with :math:`Q` the rep's annual quota and :math:`f` the
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from terrkit.exceptions import DataValidationError
+from terrkit.measures import customers_in, ever_customers, net_sales, period_to_quarter, quarter_to_period
 from terrkit.review.periods import ReviewPeriod
 
 #: KPI columns that are sums over accounts.
@@ -77,28 +79,14 @@ def account_activity(accounts: pd.DataFrame, sales: pd.DataFrame, period: Review
         ``was_customer``, ``new_customer``, ``lost_customer`` (definitions in the module docstring).
     """
     ids = accounts["account_id"]
-    n = len(accounts)
-    acc = pd.Index(ids).get_indexer(sales["account_id"])
-    pcode, periods = pd.factorize(sales["period"].astype(str))
-    amount = sales["amount"].to_numpy(dtype=float)
-    known = acc >= 0
-
-    def rows_in(quarters: tuple[str, ...]) -> np.ndarray:
-        return known & np.isin(pcode, np.flatnonzero(np.isin(periods, quarters)))
-
-    cur, prev = rows_in(period.current), rows_in(period.previous)
-    before = known & np.isin(pcode, np.flatnonzero(np.asarray(periods) < period.start))
-    # net amount per (account, quarter) before the period: positive in any quarter means "bought before"
-    key = acc[before].astype(np.int64) * max(len(periods), 1) + pcode[before]
-    keys, inverse = np.unique(key, return_inverse=True)
-    net = np.bincount(inverse, weights=amount[before], minlength=len(keys))
-    bought_before = np.zeros(n, dtype=bool)
-    bought_before[keys[net > 0] // max(len(periods), 1)] = True
+    # "bought before": positive net sales in some quarter before the period (an ever customer then)
+    quarter_before = quarter_to_period(int(period_to_quarter([period.start])[0]) - 1)
+    bought_before = ever_customers(accounts, sales, as_of=quarter_before).to_numpy()
     out = pd.DataFrame({"account_id": ids}, index=accounts.index)
-    out["sales"] = np.bincount(acc[cur], weights=amount[cur], minlength=n)
-    out["sales_prev"] = np.bincount(acc[prev], weights=amount[prev], minlength=n)
-    out["is_customer"] = out["sales"] > 0
-    out["was_customer"] = out["sales_prev"] > 0
+    out["sales"] = net_sales(accounts, sales, period.current).to_numpy()
+    out["sales_prev"] = net_sales(accounts, sales, period.previous).to_numpy()
+    out["is_customer"] = customers_in(out["sales"]).to_numpy()
+    out["was_customer"] = customers_in(out["sales_prev"]).to_numpy()
     out["new_customer"] = out["is_customer"] & ~bought_before
     out["lost_customer"] = out["was_customer"] & ~out["is_customer"]
     return out
