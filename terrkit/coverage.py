@@ -5,17 +5,15 @@ A coverage model is a small table with one row per segment::
     segment, calls_per_year, minutes_per_call, response_calls
 
 ``calls_per_year`` and ``minutes_per_call`` drive the workload
-(:func:`terrkit.workload.account_workload`). ``response_calls`` (optional) is the
-constant :math:`c_s` of the concave response curve used in the marginal view,
-:math:`\\text{captured} = \\text{potential}\\,(1 - e^{-\\text{calls}/c_s})`; when it is
-missing it defaults to half the planned calls, so the planned frequency captures
-:math:`1 - e^{-2} \\approx 86\\%` of the potential.
+(:func:`terrkit.workload.account_workload`). ``response_calls`` is accepted for older tables but no
+longer used: the marginal view calibrates each segment's response constant so that today's calls
+reproduce today's sales (:func:`terrkit.workload.calibrate_response`).
 
 The defaults follow a common B2B field-sales cadence for a national field force: top
 accounts are visited every other month, the middle twice a year, the long tail once every
-two years (it is mostly served by phone); calls on larger accounts take longer. They are
-calibrated so that the bundled sample (20,000 accounts, 49 reps) needs about 59 reps:
-understaffed, as the analysis is meant to find, but not absurdly so.
+two years (it is mostly served by phone); calls on larger accounts take longer. They are not
+tuned to any dataset. With the default coverage rule of :mod:`terrkit.workload` (remote coverage
+beyond a day's drive) the bundled sample (20,000 accounts, 49 reps) needs about 36 reps.
 
 Default tables (documented here, overridable by a CSV or YAML file or a DataFrame):
 

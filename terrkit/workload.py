@@ -359,7 +359,7 @@ def account_workload(
     accounts : pandas.DataFrame
         Accounts (``owner_rep_id``, ``lat``, ``lon``).
     segments : pandas.Series
-        Segment per account (e.g. ``SegmentResult.labels["abc_tier"]``).
+        Segment per account (e.g. ``SegmentResult.labels["abc_tier_by_potential"]``).
     reps : pandas.DataFrame
         Reps with home bases.
     coverage : CoverageModel, DataFrame, path or None

@@ -272,7 +272,7 @@ def editor_inputs(
         Starting plan (see :func:`read_plan` for the formats); default the dataset's current alignment.
         On a mixed layer a plan by county maps down to the cells and named accounts.
     year : int, optional
-        Sales year of the ``sales`` and ``customers`` measures (default: the last one).
+        Sales year of the ``sales`` and ``customers`` measures (default: the last four quarters).
     measures : sequence of str, optional
         Measure columns: those of :func:`terrkit.overview.unit_totals` (``accounts``, ``customers``,
         ``sales``) and, on a mixed layer, the layer's own measures (e.g. ``potential``, ``call_hours``).

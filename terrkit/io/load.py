@@ -25,6 +25,7 @@ from terrkit.io.schema import (
     TableSpec,
 )
 from terrkit.io.validate import check_references, fail_rows, validate_table
+from terrkit.measures import ever_customers
 
 MANIFEST = "dataset.json"
 BUNDLED_UNITS = "bundled:us_counties"
@@ -60,7 +61,8 @@ class ValidationSummary:
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line."""
         out = [
-            f"accounts: {self.accounts:,} ({self.customers:,} customers, {self.prospects:,} prospects)",
+            f"accounts: {self.accounts:,} ({self.customers:,} ever customers, "
+            f"{self.prospects:,} never bought)",
             f"sales rows: {self.sales_rows:,} from {self.first_period} to {self.last_period}, "
             f"total {self.sales_total:,.0f}",
             f"credits (negative amounts, allowed): {self.credit_rows:,} rows, total {self.credit_total:,.0f}",
@@ -355,7 +357,7 @@ def summarize(
 ) -> ValidationSummary:
     """Counts and totals that describe a dataset."""
     credits = sales["amount"] < 0
-    customers = sales.loc[sales["amount"] > 0, "account_id"].nunique()
+    customers = int(ever_customers(accounts, sales).sum())  # terrkit.measures: the one definition
     periods = sales["period"]
     return ValidationSummary(
         accounts=len(accounts),

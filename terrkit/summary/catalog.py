@@ -168,12 +168,13 @@ FILES: dict[str, FileInfo] = {
     ),
     # 10 segmentation
     "segments.csv": FileInfo(
-        "the segment of every account (ABC tier, RFM or firmographic cluster)",
+        "the segment of every account (ABC tier by potential or by sales, named in the column; RFM; or "
+        "firmographic cluster)",
         "marketing and the CRM admin: load as an account field",
     ),
     # 00 data overview
     "data_summary_by_state.csv": FileInfo(
-        "accounts and sales per state and year",
+        "accounts, customers (last four quarters and ever) and net sales per state and year",
         "finance and sales operations: a check against the books",
     ),
     # 70 editor (only when the plan was edited)
