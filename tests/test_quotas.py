@@ -213,8 +213,18 @@ def test_rep_impact_before_after_and_totals(moved):
     summary = pd.DataFrame({"territory_id": ["T1", "T2"], "sales": [100_000.0, 265_000.0]})
     pot = pd.Series([300_000.0, 600_000.0], index=["T1", "T2"])
     quotas = set_quotas(summary.set_index("territory_id")["sales"], pot, 500_000, history_weight=0.5)
+    # travel as plain day trips (no overnight or remote tier), so the hours can be computed by hand
     table = rep_impact_table(
-        accounts, reps, assignments, revenue, scores, quotas, current, proposed
+        accounts,
+        reps,
+        assignments,
+        revenue,
+        scores,
+        quotas,
+        current,
+        proposed,
+        overnight_km=1e6,
+        remote_km=1e6,
     ).set_index("rep_id")
     assert list(table.index) == ["R1", "R2"]
     r1, r2 = table.loc["R1"], table.loc["R2"]

@@ -55,7 +55,7 @@ def rep_impact_table(
     assignments: pd.DataFrame,
     revenue: pd.Series,
     scores: pd.DataFrame,
-    quotas: pd.DataFrame,
+    quotas: pd.DataFrame | None,
     current_alignment: pd.DataFrame,
     proposed_alignment: pd.DataFrame,
     year_fraction: float = 1.0,
@@ -68,7 +68,8 @@ def rep_impact_table(
     accounts : pandas.DataFrame
         ``account_id``, ``owner_rep_id`` (today's owner), ``lat``, ``lon``.
     reps : pandas.DataFrame
-        ``rep_id``, ``home_lat``, ``home_lon``, ``quota`` and optionally ``name``.
+        ``rep_id``, ``home_lat``, ``home_lon`` and optionally ``quota`` (without it the quota columns
+        before are empty) and ``name``.
     assignments : pandas.DataFrame
         ``account_id``, ``old_rep_id``, ``new_rep_id`` (:func:`terrkit.realign.moves.account_assignments`).
     revenue : pandas.Series
@@ -76,8 +77,9 @@ def rep_impact_table(
     scores : pandas.DataFrame
         One row per account, aligned with ``accounts``: ``account_id``, ``potential`` (annual),
         ``call_hours`` and ``calls_per_year`` (:func:`terrkit.review.pipeline.score_accounts_for_review`).
-    quotas : pandas.DataFrame
-        Next year's quota per proposed territory (:func:`terrkit.realign.quotas.set_quotas`).
+    quotas : pandas.DataFrame or None
+        Next year's quota per proposed territory (:func:`terrkit.realign.quotas.set_quotas`); None when
+        there is no company number to spread (the quota columns after are then empty).
     current_alignment, proposed_alignment : pandas.DataFrame
         ``unit_id``, ``territory_id``, ``rep_id`` today and in the proposal.
     year_fraction : float, default 1
@@ -97,7 +99,7 @@ def rep_impact_table(
         ("accounts", accounts, ("account_id", "owner_rep_id", "lat", "lon")),
         ("account assignments", assignments, ("account_id", "old_rep_id", "new_rep_id")),
         ("scores", scores, ("account_id", "potential", "call_hours", "calls_per_year")),
-        ("reps", reps, ("rep_id", "home_lat", "home_lon", "quota")),
+        ("reps", reps, ("rep_id", "home_lat", "home_lon")),
     ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
@@ -106,6 +108,8 @@ def rep_impact_table(
     for name, frame in (("account assignments", assignments), ("scores", scores)):
         if len(frame) != len(accounts) or not np.array_equal(frame["account_id"].to_numpy(), ids):
             raise DataValidationError(name, "must list the accounts once each, in the order of accounts.csv")
+    if quotas is None:  # no company number to spread: quotas after are unknown, not zero
+        quotas = pd.DataFrame({"quota": pd.Series(dtype=float)})
     unknown = ~quotas.index.isin(proposed_alignment["territory_id"])
     if unknown.any():
         raise DataValidationError(
@@ -149,8 +153,11 @@ def rep_impact_table(
     for col in ("accounts_before", "accounts_after", "accounts_gained", "accounts_lost"):
         table[col] = table[col].astype(int)
     rep = reps.assign(rep_id=roster).set_index("rep_id")
-    table["quota_per_year_before"] = rep["quota"].reindex(index).astype(float).fillna(0.0)
-    table["quota_per_year_after"] = after_quota.reindex(index).fillna(0.0)
+    known_before = "quota" in rep and rep["quota"].notna().any()
+    table["quota_per_year_before"] = (
+        pd.to_numeric(rep["quota"], errors="coerce").reindex(index).fillna(0.0) if known_before else np.nan
+    )
+    table["quota_per_year_after"] = after_quota.reindex(index).fillna(0.0) if len(after_quota) else np.nan
 
     out = pd.DataFrame(index=index)
     out["name"] = rep["name"].reindex(index) if "name" in rep else index.to_series(index=index)
