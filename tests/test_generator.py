@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from terrkit.datasets import generate_company, load_zip_points, write_company
+from terrkit.datasets import generate_company, generator, load_zip_points, write_company
 from terrkit.exceptions import TerrkitError
 from terrkit.geo import haversine_km
 from terrkit.io import load_dataset
@@ -119,3 +119,39 @@ def test_overloaded_reps_under_serve_their_accounts(sample):
     assert np.corrcoef(hours.reindex(service.index), service)[0, 1] < -0.2
     assert 4e4 < reps["quota"].median() < 5e7
     assert reps["capacity_hours"].between(1000, 2000).all()
+
+
+# rep names
+
+
+@pytest.mark.parametrize(("seed", "n_reps"), [(0, 12), (1, 50), (7, 500), (3, 500)])
+def test_rep_names_are_unique(seed, n_reps):
+    # same seed, same names: test_same_seed_gives_identical_files compares reps.csv
+    reps = generate_company(300, seed=seed, n_reps=n_reps).reps
+    assert len(reps) >= n_reps * 0.9
+    assert reps["name"].is_unique
+    assert reps["home_zip"].notna().all(), "territories without accounts get a home too"
+
+
+def test_the_bundled_reps_have_distinct_names(sample):
+    assert sample.reps["name"].is_unique
+
+
+def test_a_repeated_name_takes_the_next_free_combination():
+    n_last = len(generator._LAST)
+    first = np.array([0, 0, 0, 1, 49])
+    last = np.array([0, 0, 1, 0, n_last - 1])
+    names = generator._rep_names(first, last).tolist()
+    james, mary, luis = generator._FIRST[0], generator._FIRST[1], generator._FIRST[49]
+    smith, johnson, kim = generator._LAST[0], generator._LAST[1], generator._LAST[-1]
+    # the first keeps its draw, the repeat moves on to Johnson, which pushes the real Johnson to Williams
+    assert names[:3] == [f"{james} {smith}", f"{james} {johnson}", f"{james} {generator._LAST[2]}"]
+    assert names[3:] == [f"{mary} {smith}", f"{luis} {kim}"]
+    # the very last combination wraps round to the first one
+    assert generator._rep_names(np.array([49, 49]), np.array([n_last - 1] * 2)).tolist() == [
+        f"{luis} {kim}",
+        f"{james} {smith}",
+    ]
+    too_many = len(generator._FIRST) * n_last + 1
+    with pytest.raises(ValueError, match="distinct generated names"):
+        generator._rep_names(np.zeros(too_many, int), np.zeros(too_many, int))

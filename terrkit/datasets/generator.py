@@ -43,7 +43,7 @@ from terrkit.geo import haversine_km
 from terrkit.io.load import BUNDLED_UNITS, MANIFEST, Dataset, summarize
 from terrkit.io.schema import REVENUE_BANDS
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: unique rep names
 YEARS = (2023, 2024, 2025)
 QUARTERS = [f"{year}Q{q}" for year in YEARS for q in (1, 2, 3, 4)]
 
@@ -279,24 +279,53 @@ def _draw_reps(
     )
     home_zip = home_zip.drop_duplicates("territory_id").set_index("territory_id")["zip"]
     territories = alignment.drop_duplicates("territory_id").sort_values("territory_id")
-    # a territory without accounts gets the first ZIP of its first county
+    # a territory without accounts gets the first ZIP of its first county, or of any of its counties
     first_zip = zips.drop_duplicates("unit_id").set_index("unit_id")["zip"]
-    fallback = territories["unit_id"].map(first_zip)
-    homes = territories["territory_id"].map(home_zip).fillna(fallback).to_numpy()
+    zip_territory = zips["unit_id"].map(alignment.set_index("unit_id")["territory_id"])
+    any_zip = zips.assign(territory_id=zip_territory).drop_duplicates("territory_id")
+    homes = (
+        territories["territory_id"]
+        .map(home_zip)
+        .fillna(territories["unit_id"].map(first_zip))
+        .fillna(territories["territory_id"].map(any_zip.set_index("territory_id")["zip"]))
+    )
+    if homes.isna().any():  # only 7 counties have no standard ZIP code, none a territory of its own
+        missing = territories["territory_id"][homes.isna()].iloc[0]
+        raise ValueError(f"territory {missing} has no ZIP code to house its rep")
+    homes = homes.to_numpy()
     located = zips.drop_duplicates("zip").set_index("zip").loc[homes]
     n = len(territories)
     return pd.DataFrame(
         {
             "rep_id": territories["rep_id"].to_numpy(),
-            "name": _join_words(
-                _FIRST[rng.integers(0, len(_FIRST), n)], _LAST[rng.integers(0, len(_LAST), n)]
-            ),
+            "name": _rep_names(rng.integers(0, len(_FIRST), n), rng.integers(0, len(_LAST), n)),
             "home_zip": homes,
             "home_lat": located["lat"].to_numpy(),
             "home_lon": located["lon"].to_numpy(),
             "capacity_hours": np.round(rng.normal(1500, 90, n), -1),
         }
     )
+
+
+def _rep_names(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Rep names from drawn first- and last-name indices, made unique without further draws.
+
+    A rep whose first and last name repeat an earlier rep's takes the next free combination
+    (the next last name, wrapping round to the next first name), so names stay deterministic
+    for a seed and the random stream, hence every other column, is not disturbed.
+    """
+    n_last = len(_LAST)
+    n_combinations = len(_FIRST) * n_last
+    if len(first) > n_combinations:
+        raise ValueError(f"{len(first)} reps need more than the {n_combinations} distinct generated names")
+    taken = np.zeros(n_combinations, dtype=bool)
+    codes = np.asarray(first) * n_last + np.asarray(last)
+    for i, code in enumerate(codes):  # reps are few (at most about 1,000)
+        while taken[code]:
+            code = (code + 1) % n_combinations
+        taken[code] = True
+        codes[i] = code
+    return _join_words(_FIRST[codes // n_last], _LAST[codes % n_last])
 
 
 def _owners(rng: np.random.Generator, accounts: pd.DataFrame, alignment: pd.DataFrame) -> np.ndarray:
