@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from terrkit.datasets import generate_company, load_zip_points, write_company
+from terrkit.datasets import generate_company, generator, load_zip_points, write_company
 from terrkit.exceptions import TerrkitError
 from terrkit.geo import haversine_km
 from terrkit.io import load_dataset
+from terrkit.segment import segment
 
 FILES = ["accounts.csv", "sales.csv", "reps.csv", "current_alignment.csv", "dataset.json"]
 
@@ -100,8 +101,9 @@ def test_firmographics_and_sales_are_realistic(sample):
     assert yearly["2023"] < yearly["2024"] < yearly["2025"], "the market grows"
     first_period = sales.groupby("account_id")["period"].min()
     last_period = sales.groupby("account_id")["period"].max()
-    assert (first_period > "2023Q1").sum() > 500, "new customers are won"
-    assert (last_period < "2025Q4").sum() > 300, "customers churn"
+    # a whole year without a purchase is more than a season missed: a customer won or lost
+    assert (first_period >= "2024Q1").sum() > 500, "new customers are won"
+    assert (last_period <= "2024Q4").sum() > 300, "customers churn"
     bigger = accounts.set_index("account_id")["employees"].reindex(first_period.index)
     spend = sales[sales["period"].str.startswith("2025")].groupby("account_id")["amount"].sum()
     assert np.corrcoef(np.log(bigger.reindex(spend.index)), np.log(spend.clip(lower=1)))[0, 1] > 0.4
@@ -119,3 +121,108 @@ def test_overloaded_reps_under_serve_their_accounts(sample):
     assert np.corrcoef(hours.reindex(service.index), service)[0, 1] < -0.2
     assert 4e4 < reps["quota"].median() < 5e7
     assert reps["capacity_hours"].between(1000, 2000).all()
+
+
+# rep names
+
+
+@pytest.mark.parametrize(("seed", "n_reps"), [(0, 12), (1, 50), (7, 500), (3, 500)])
+def test_rep_names_are_unique(seed, n_reps):
+    # same seed, same names: test_same_seed_gives_identical_files compares reps.csv
+    reps = generate_company(300, seed=seed, n_reps=n_reps).reps
+    assert len(reps) >= n_reps * 0.9
+    assert reps["name"].is_unique
+    assert reps["home_zip"].notna().all(), "territories without accounts get a home too"
+
+
+def test_the_bundled_reps_have_distinct_names(sample):
+    assert sample.reps["name"].is_unique
+
+
+def test_a_repeated_name_takes_the_next_free_combination():
+    n_last = len(generator._LAST)
+    first = np.array([0, 0, 0, 1, 49])
+    last = np.array([0, 0, 1, 0, n_last - 1])
+    names = generator._rep_names(first, last).tolist()
+    james, mary, luis = generator._FIRST[0], generator._FIRST[1], generator._FIRST[49]
+    smith, johnson, kim = generator._LAST[0], generator._LAST[1], generator._LAST[-1]
+    # the first keeps its draw, the repeat moves on to Johnson, which pushes the real Johnson to Williams
+    assert names[:3] == [f"{james} {smith}", f"{james} {johnson}", f"{james} {generator._LAST[2]}"]
+    assert names[3:] == [f"{mary} {smith}", f"{luis} {kim}"]
+    # the very last combination wraps round to the first one
+    assert generator._rep_names(np.array([49, 49]), np.array([n_last - 1] * 2)).tolist() == [
+        f"{luis} {kim}",
+        f"{james} {smith}",
+    ]
+    too_many = len(generator._FIRST) * n_last + 1
+    with pytest.raises(ValueError, match="distinct generated names"):
+        generator._rep_names(np.zeros(too_many, int), np.zeros(too_many, int))
+
+
+# buyer mix and RFM segments
+
+RFM_SEGMENTS = ["Champions", "Loyal", "Promising", "At risk", "Other", "Lost", "Prospect"]
+
+
+@pytest.fixture(scope="module")
+def pattern():
+    """The buying pattern of 20,000 customers all there from the first quarter."""
+    start = np.zeros(20_000, dtype=int)
+    kind, buys, rate = generator._buying_pattern(np.random.default_rng(4), start)
+    return kind, buys, rate
+
+
+def test_buyer_kinds_come_in_the_stated_shares(pattern):
+    kind, _, rate = pattern
+    for name, share in generator.BUYER_MIX.items():
+        assert (kind == name).mean() == pytest.approx(share, abs=0.015), name
+    seasonal = rate[kind == "seasonal"]
+    two = (2 * generator.SEASON_P + 2 * generator.OFF_SEASON_P) / 4
+    assert (seasonal == two).mean() == pytest.approx(generator.TWO_SEASONS, abs=0.025)
+
+
+def test_frequent_and_seasonal_buyers_spend_their_annual_on_average(pattern):
+    kind, buys, rate = pattern
+    for name in ("frequent", "seasonal"):
+        mine = kind == name
+        # a purchase is annual / (4 * rate): spend per quarter over annual / 4 averages 1
+        assert (buys[mine] / rate[mine, None]).mean() == pytest.approx(1.0, abs=0.02), name
+    frequent = buys[kind == "frequent"]
+    assert frequent.mean() == pytest.approx(generator.FREQUENT_P, abs=0.01)
+
+
+def test_seasonal_buyers_buy_in_their_season(pattern):
+    kind, buys, rate = pattern
+    one_season = buys[(kind == "seasonal") & (rate < 0.35)].reshape(-1, 3, 4).sum(axis=1)
+    # of 12 quarters, 3 are in season: expected 3 * 0.9 = 2.7 purchases there, 9 * 0.08 = 0.72 off
+    top_share = one_season.max(axis=1).sum() / one_season.sum()
+    assert top_share == pytest.approx(2.7 / 3.42, abs=0.03)
+
+
+def test_lapsing_buyers_fade(pattern):
+    kind, buys, _ = pattern
+    lapsing = buys[kind == "lapsing"]
+    p, d = generator.FREQUENT_P, generator.LAPSE_DECAY
+    # lapse quarter uniform on 0..11: in quarter t the probability is p * mean_L d ** max(0, t - L)
+    expected = [p * np.mean(d ** np.maximum(0, t - np.arange(12))) for t in range(12)]
+    assert expected[0] == pytest.approx(p) and expected[-1] == pytest.approx(0.2328, abs=1e-4)
+    assert lapsing.mean(axis=0) == pytest.approx(expected, abs=0.03)
+
+
+def _segment_counts(accounts: pd.DataFrame, sales: pd.DataFrame) -> pd.Series:
+    labels = segment(accounts, "rfm", sales=sales).labels["rfm_segment"]
+    return labels.value_counts().reindex(RFM_SEGMENTS, fill_value=0)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_every_rfm_segment_has_customers_on_a_generated_company(seed):
+    company = generate_company(2_000, seed=seed, n_reps=12)
+    counts = _segment_counts(company.accounts, company.sales)
+    assert (counts >= 20).all(), counts.to_dict()
+
+
+def test_every_rfm_segment_has_customers_on_the_bundled_sample(sample, small_company_dir):
+    counts = _segment_counts(sample.accounts, sample.sales)
+    assert (counts > 0.03 * len(sample.accounts)).all(), counts.to_dict()
+    small = load_dataset(small_company_dir)
+    assert (_segment_counts(small.accounts, small.sales) > 0).all()

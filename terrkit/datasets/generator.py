@@ -19,6 +19,10 @@ The generated company sells business-to-business across the contiguous US:
   ``min(1, mean load / rep load) ** 0.7``, so the analysis finds real opportunity there.
 * **Sales**: three years of quarterly totals (2023Q1-2025Q4) with market growth,
   seasonality, churn, newly won customers and occasional credits (negative amounts).
+  Customers do not all buy every quarter: :data:`BUYER_MIX` makes most of them frequent
+  buyers, some seasonal (one or two season quarters a year) and some lapsing (ordering
+  less and less). A purchase is scaled by how often the kind buys, so frequent and
+  seasonal buyers spend their share of wallet over a year and lapsing buyers fade.
 
 Everything is drawn from one ``numpy.random.Generator`` seeded by ``seed``, column-wise,
 so the same seed always gives identical files and a million accounts take seconds.
@@ -43,7 +47,7 @@ from terrkit.geo import haversine_km
 from terrkit.io.load import BUNDLED_UNITS, MANIFEST, Dataset, summarize
 from terrkit.io.schema import REVENUE_BANDS
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3  # 2: unique rep names; 3: buyer mix (frequent, seasonal, lapsing)
 YEARS = (2023, 2024, 2025)
 QUARTERS = [f"{year}Q{q}" for year in YEARS for q in (1, 2, 3, 4)]
 
@@ -109,6 +113,24 @@ _CALLS_BY_SIZE = ((0, 3.0), (50, 6.0), (250, 12.0), (1000, 18.0))
 _CALL_MINUTES = 45.0
 _CIRCUITY = 1.3
 _SPEED_KMH = 60.0
+
+#: Seasonality of quarterly demand Q1..Q4 (a slow first quarter, a year-end push).
+_SEASONALITY = np.array([0.92, 1.0, 0.96, 1.12])
+#: Kinds of buyer and their share of customers: many B2B customers re-order every quarter, many
+#: order only in their season (budget cycle, school year, building season), and about one in seven
+#: is lapsing (ordering less and less, often drifting to a competitor). With these shares about half
+#: of the customers buy in the latest quarter, so RFM recency spreads over its scores.
+BUYER_MIX: dict[str, float] = {"frequent": 0.45, "seasonal": 0.40, "lapsing": 0.15}
+#: A frequent buyer orders in a given quarter with this probability (about one quarter in seven is skipped).
+FREQUENT_P = 0.85
+#: A seasonal buyer orders in a season quarter with SEASON_P and off season with OFF_SEASON_P.
+SEASON_P, OFF_SEASON_P = 0.9, 0.08
+#: Share of seasonal buyers with two seasons half a year apart (spring and autumn); the rest have one.
+TWO_SEASONS = 0.4
+#: A lapsing buyer orders like a frequent one until it starts to lapse (a quarter drawn uniformly
+#: from its quarters as a customer); from then on each quarter multiplies the probability by
+#: LAPSE_DECAY (it halves in about two quarters).
+LAPSE_DECAY = 0.7
 
 
 def generate_company(n_accounts: int = 20_000, seed: int = 0, n_reps: int = 50) -> Dataset:
@@ -279,24 +301,53 @@ def _draw_reps(
     )
     home_zip = home_zip.drop_duplicates("territory_id").set_index("territory_id")["zip"]
     territories = alignment.drop_duplicates("territory_id").sort_values("territory_id")
-    # a territory without accounts gets the first ZIP of its first county
+    # a territory without accounts gets the first ZIP of its first county, or of any of its counties
     first_zip = zips.drop_duplicates("unit_id").set_index("unit_id")["zip"]
-    fallback = territories["unit_id"].map(first_zip)
-    homes = territories["territory_id"].map(home_zip).fillna(fallback).to_numpy()
+    zip_territory = zips["unit_id"].map(alignment.set_index("unit_id")["territory_id"])
+    any_zip = zips.assign(territory_id=zip_territory).drop_duplicates("territory_id")
+    homes = (
+        territories["territory_id"]
+        .map(home_zip)
+        .fillna(territories["unit_id"].map(first_zip))
+        .fillna(territories["territory_id"].map(any_zip.set_index("territory_id")["zip"]))
+    )
+    if homes.isna().any():  # only 7 counties have no standard ZIP code, none a territory of its own
+        missing = territories["territory_id"][homes.isna()].iloc[0]
+        raise ValueError(f"territory {missing} has no ZIP code to house its rep")
+    homes = homes.to_numpy()
     located = zips.drop_duplicates("zip").set_index("zip").loc[homes]
     n = len(territories)
     return pd.DataFrame(
         {
             "rep_id": territories["rep_id"].to_numpy(),
-            "name": _join_words(
-                _FIRST[rng.integers(0, len(_FIRST), n)], _LAST[rng.integers(0, len(_LAST), n)]
-            ),
+            "name": _rep_names(rng.integers(0, len(_FIRST), n), rng.integers(0, len(_LAST), n)),
             "home_zip": homes,
             "home_lat": located["lat"].to_numpy(),
             "home_lon": located["lon"].to_numpy(),
             "capacity_hours": np.round(rng.normal(1500, 90, n), -1),
         }
     )
+
+
+def _rep_names(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Rep names from drawn first- and last-name indices, made unique without further draws.
+
+    A rep whose first and last name repeat an earlier rep's takes the next free combination
+    (the next last name, wrapping round to the next first name), so names stay deterministic
+    for a seed and the random stream, hence every other column, is not disturbed.
+    """
+    n_last = len(_LAST)
+    n_combinations = len(_FIRST) * n_last
+    if len(first) > n_combinations:
+        raise ValueError(f"{len(first)} reps need more than the {n_combinations} distinct generated names")
+    taken = np.zeros(n_combinations, dtype=bool)
+    codes = np.asarray(first) * n_last + np.asarray(last)
+    for i, code in enumerate(codes):  # reps are few (at most about 1,000)
+        while taken[code]:
+            code = (code + 1) % n_combinations
+        taken[code] = True
+        codes[i] = code
+    return _join_words(_FIRST[codes // n_last], _LAST[codes % n_last])
 
 
 def _owners(rng: np.random.Generator, accounts: pd.DataFrame, alignment: pd.DataFrame) -> np.ndarray:
@@ -333,6 +384,13 @@ def _share_of_wallet(
 
 
 def _draw_sales(rng: np.random.Generator, accounts: pd.DataFrame, annual: np.ndarray) -> pd.DataFrame:
+    """Quarterly sales of each account around its expected annual spend ``annual``.
+
+    An account is a customer from its start quarter (initial or won) until it churns; in
+    those quarters it buys when its buyer kind (:func:`_buying_pattern`) says so. A purchase
+    is ``annual / 4`` divided by the kind's full purchase rate, times growth, seasonality and
+    noise, so a frequent or seasonal buyer spends ``annual`` a year on average.
+    """
     n = len(accounts)
     q = len(QUARTERS)
     initial = rng.random(n) < 0.58
@@ -343,12 +401,14 @@ def _draw_sales(rng: np.random.Generator, accounts: pd.DataFrame, annual: np.nda
     quarter = np.arange(q)
     active = (quarter[None, :] >= start[:, None]) & (quarter[None, :] < end[:, None])
     growth = (1.05 + rng.normal(0, 0.06, n))[:, None] ** (quarter[None, :] / 4)
-    seasonality = np.tile([0.92, 1.0, 0.96, 1.12], len(YEARS))[None, :]
+    seasonality = np.tile(_SEASONALITY, len(YEARS))[None, :]
     noise = rng.lognormal(0.0, 0.25, (n, q))
-    amount = np.round(annual[:, None] / 4 * growth * seasonality * noise)
     credit = active & (rng.random((n, q)) < 0.004)
-    amount = np.where(credit, -np.round(amount * rng.uniform(0.05, 0.5, (n, q))), amount)
-    rows, cols = np.nonzero(active & (amount != 0))
+    credit_share = rng.uniform(0.05, 0.5, (n, q))
+    _, buys, rate = _buying_pattern(rng, start)
+    amount = np.round(annual[:, None] / (4 * rate[:, None]) * growth * seasonality * noise)
+    amount = np.where(credit, -np.round(amount * credit_share), amount)
+    rows, cols = np.nonzero(active & (buys | credit) & (amount != 0))
     return pd.DataFrame(
         {
             "account_id": accounts["account_id"].to_numpy()[rows],
@@ -356,6 +416,56 @@ def _draw_sales(rng: np.random.Generator, accounts: pd.DataFrame, annual: np.nda
             "amount": amount[rows, cols],
         }
     )
+
+
+def _buying_pattern(rng: np.random.Generator, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which quarters each account buys in, by its kind of buyer (:data:`BUYER_MIX`).
+
+    * ``frequent``: buys in each quarter with probability :data:`FREQUENT_P`;
+    * ``seasonal``: one or two season quarters a year (two half a year apart with probability
+      :data:`TWO_SEASONS`; the season drawn in proportion to the quarter's seasonality), bought
+      in with :data:`SEASON_P`, other quarters with :data:`OFF_SEASON_P`;
+    * ``lapsing``: like ``frequent`` until its lapse quarter, drawn uniformly from ``start``
+      (its first quarter as a customer) to the last quarter; ``k`` quarters after it the
+      probability is ``FREQUENT_P * LAPSE_DECAY ** k``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draws.
+    start : numpy.ndarray
+        First quarter (0-based index into :data:`QUARTERS`) of each account as a customer.
+
+    Returns
+    -------
+    kind : numpy.ndarray of str
+        The buyer kind of each account.
+    buys : numpy.ndarray of bool, shape (accounts, quarters)
+        Whether the account buys in the quarter (before its lifecycle is applied).
+    rate : numpy.ndarray of float
+        The kind's purchase probability per quarter at full engagement (for a seasonal buyer
+        the mean over the year): what a purchase is scaled by.
+    """
+    n, q = len(start), len(QUARTERS)
+    kind = rng.choice(np.array(list(BUYER_MIX)), size=n, p=list(BUYER_MIX.values()))
+    season = rng.choice(4, size=n, p=_SEASONALITY / _SEASONALITY.sum())
+    two_seasons = rng.random(n) < TWO_SEASONS
+    draw = rng.random((n, q))
+    quarter_of_year = np.arange(q) % 4
+    in_season = (quarter_of_year[None, :] == season[:, None]) | (
+        two_seasons[:, None] & (quarter_of_year[None, :] == (season[:, None] + 2) % 4)
+    )
+    lapse = start + np.floor(rng.random(n) * np.maximum(q - start, 1)).astype(int)
+    since_lapse = np.maximum(np.arange(q)[None, :] - lapse[:, None], 0)
+    p = np.select(
+        [kind[:, None] == "frequent", kind[:, None] == "seasonal"],
+        [np.full((n, q), FREQUENT_P), np.where(in_season, SEASON_P, OFF_SEASON_P)],
+        default=FREQUENT_P * LAPSE_DECAY**since_lapse,
+    )
+    seasons = np.where(two_seasons, 2, 1)
+    seasonal_rate = (seasons * SEASON_P + (4 - seasons) * OFF_SEASON_P) / 4
+    rate = np.where(kind == "seasonal", seasonal_rate, FREQUENT_P)
+    return kind, draw < p, rate
 
 
 def _quotas(
