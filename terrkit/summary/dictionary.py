@@ -162,7 +162,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "abc_cum_share": ("cumulative share of that value, largest accounts first, including the account", SHARE),
     "abc_tier": ("ABC tier", TEXT),
     "rfm_segment": ("RFM segment (recency, frequency, monetary value)", TEXT),
-    "rfm_score": ("RFM scores of recency, frequency and monetary value", TEXT),
+    "rfm_score": ("RFM score: the recency, frequency and monetary scores added up (1 to 5 each)", "points"),
     "calls_per_year": ("calls the coverage model plans for the account", "calls per year"),
     "travel_minutes": ("travel time per call from the rep's home", "minutes per call"),
     "call_hours": ("hours a year with the customer: calls per year × minutes per call", HOURS),
@@ -175,6 +175,33 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "top_segment_share": ("its share of the territory's whitespace", SHARE),
     "top_industry": ("the industry holding most of the territory's whitespace", TEXT),
     "top_industry_share": ("its share of the territory's whitespace", SHARE),
+    "rfm_code": ("R, F and M scores side by side (a label such as 552, not a number)", TEXT),
+    "coverage_mode": (
+        "how the account is covered: `field` (day trips), `overnight` (travel per call capped) or `remote` "
+        "(phone and video, a fixed time per call)",
+        TEXT,
+    ),
+    "customers_last_4q": ("accounts with positive net sales in the last four quarters", COUNT),
+    "ever_customers": ("accounts that bought in at least one quarter of the data", COUNT),
+    # quotas and the rep impact table
+    "quota_next_year": ("next year's quota of the proposed territory (notebook 60's stated rule)", MONEY),
+    "attainment_next_year_quota": ("the period's sales / next year's quota for the period", SHARE),
+    "potential_per_year": ("potential of the rep's accounts", "money per year"),
+    "workload_hours_per_year": ("hours a year the rep's accounts need, travel from the rep's home", HOURS),
+    "quota_per_year": ("the rep's annual quota", MONEY),
+    "territories_before": ("the rep's territories today", TEXT),
+    "territories_after": ("the rep's territories in the plan of record", TEXT),
+    # scenarios and the hierarchy
+    "rep": ("the territory's rep", ID),
+    "within": ("the territory is within its band after the event", FLAG),
+    "region_id": ("the region the territory belongs to", ID),
+    "district_id": ("the district the territory belongs to", ID),
+    "id": ("the district's, region's or territory's id (the row's level says which)", ID),
+    "children": ("units of the level below in it", COUNT),
+    "flagged": ("flagged for balance or workload", FLAG),
+    "flagged_children": ("units of the level below that are flagged", COUNT),
+    "manager": ("the level's manager", TEXT),
+    "manager_distance_km": ("mean distance from the level's accounts to its manager's home", KM),
     # CRM load files (named as the CRM expects)
     "ObjectId": ("Salesforce: the account's id", ID),
     "Territory2Id": ("Salesforce: the territory, by DeveloperName", ID),
@@ -200,6 +227,13 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
     (r"revenue_(\d{4}(?:Q\d)?)", "the account's net sales in {0} (the revenue at stake)", MONEY),
     (r"balance_(\w+)", "largest deviation of a territory's {0} from the mean territory", SHARE),
     (r"(\w+)_deviation", "the territory's {0} / the mean territory's − 1", SHARE),
+    (r"abc_tier_by_(\w+)", "ABC tier of the account ranked by {0}", TEXT),
+    (r"abc_value_by_(\w+)", "the {0} the ABC tiers rank accounts by", MONEY),
+    (r"abc_cum_share_by_(\w+)", "cumulative share of {0}, largest accounts first, account included", SHARE),
+    (r"(\w+)_change_pct", "{0} after / before − 1, in percent", "percent"),
+    (r"(\w+)_lower", "the least {0} the territory may hold (its band)", "as {0}"),
+    (r"(\w+)_upper", "the most {0} the territory may hold (its band)", "as {0}"),
+    (r"(\w+)_held", "{0} the territory holds after the event", "as {0}"),
     (r"(\w+)_before", "{0} before the change", "as {0}"),
     (r"(\w+)_after", "{0} after the change", "as {0}"),
     (r"(\w+)_change", "{0} after minus before", "as {0}"),
@@ -259,7 +293,8 @@ def dictionary_text(folder: str | os.PathLike) -> str:
     ]
     for rel, columns in run_tables(folder).items():
         info = describe(rel)
-        lines += [f"## `{rel}`", "", f"{info.what}. **Who uses it:** {info.who}.", ""]
+        what = info.what[:1].upper() + info.what[1:]
+        lines += [f"## `{rel}`", "", f"{what}. **Who uses it:** {info.who}.", ""]
         lines += ["| column | meaning | unit |", "|---|---|---|"]
         for col in columns:
             meaning, unit = column_info(col) or ("not described", "")
