@@ -18,6 +18,7 @@ from terrkit.review import (
     deviation_from_mean,
     distance_to_home,
     flag_kpis,
+    focus_rules,
     gini,
     issue_counts,
     lorenz_curve,
@@ -363,6 +364,34 @@ def test_territory_plans_by_hand():
     assert plans.by_segment.groupby("territory_id")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
     csv = plans.to_frame()
     assert len(csv) == 3 and {"territory_whitespace", "top_industry", "focus", "rank"} <= set(csv.columns)
+
+
+def test_default_focus_protects_only_customers_near_their_potential():
+    sales = pd.Series([0.0, 50.0, 58.0, 79.0, 80.0, 95.0])
+    focus = suggest_focus(sales, pd.Series(100.0, index=sales.index))
+    assert focus.tolist() == ["acquire", "grow", "grow", "grow", "protect", "protect"]
+    assert "80%" in focus_rules()
+
+
+def test_equal_whitespace_is_ranked_by_size_then_id():
+    accounts = pd.DataFrame(
+        {
+            "territory_id": ["T1"] * 5,
+            "rep_id": ["R1"] * 5,
+            "rep_name": ["Ann Lee"] * 5,
+            "account_id": ["e", "d", "c", "b", "a"],
+            "employees": [10, 500, np.nan, 40, 40],
+            "sales": [0.0] * 5,
+            "potential": [100.0, 100.0, 100.0, 100.0, 120.0],
+        }
+    )
+    targets = territory_plans(accounts, top=5).targets
+    # a has the most whitespace; the ties at 100 go by employees (d 500, b 40, e 10), unknown size last
+    assert targets["account_id"].tolist() == ["a", "d", "b", "e", "c"]
+    assert targets["rank"].tolist() == [1, 2, 3, 4, 5]
+    csv = territory_plans(accounts.iloc[::-1], top=5).to_frame()
+    assert csv["account_id"].tolist() == ["a", "d", "b", "e", "c"]  # the same whatever the input order
+    assert (csv["rep_name"] == "Ann Lee").all()
 
 
 # ---------------------------------------------------------------------------------- a generated company

@@ -39,7 +39,14 @@ from terrkit.review.kpis import (
     territory_of_accounts,
 )
 from terrkit.review.periods import ReviewPeriod, resolve_period
-from terrkit.review.plans import FOCUS, TerritoryPlans, suggest_focus, territory_plans
+from terrkit.review.plans import (
+    FOCUS,
+    GROW_BELOW,
+    TerritoryPlans,
+    focus_rules,
+    suggest_focus,
+    territory_plans,
+)
 
 __all__ = [
     "FOCUS",
@@ -64,6 +71,8 @@ __all__ = [
     "rep_kpis",
     "resolve_period",
     "suggest_focus",
+    "focus_rules",
+    "GROW_BELOW",
     "territory_kpis",
     "territory_of_accounts",
     "territory_pieces",

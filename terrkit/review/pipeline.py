@@ -17,7 +17,7 @@ from terrkit.review.compactness import distance_to_home, polsby_popper, weighted
 from terrkit.review.coverage import coverage_checks
 from terrkit.review.kpis import account_activity, flag_kpis, rep_kpis, territory_kpis, territory_of_accounts
 from terrkit.review.periods import ReviewPeriod
-from terrkit.review.plans import TerritoryPlans, territory_plans
+from terrkit.review.plans import GROW_BELOW, TerritoryPlans, territory_plans
 
 #: Measures whose balance across territories is reported (those present in the KPI table).
 BALANCE_MEASURES = ("sales", "potential", "workload_hours", "accounts", "customers")
@@ -104,7 +104,7 @@ def review_alignment(
     attainment_flag: float = 0.8,
     workload_flag: float = 1.15,
     top_targets: int = 5,
-    grow_below: float = 0.5,
+    grow_below: float = GROW_BELOW,
     coverage: bool = True,
     shapes: bool = True,
 ) -> Review:
@@ -135,7 +135,7 @@ def review_alignment(
     activity = account_activity(accounts, sales, period)
     for col in ("sales", "sales_prev", "is_customer", "was_customer", "new_customer", "lost_customer"):
         frame[col] = activity[col]
-    for col in ("name", "industry", "lat", "lon"):
+    for col in ("name", "industry", "employees", "lat", "lon"):
         if col in accounts:
             frame[col] = accounts[col]
     if scores is not None:
@@ -164,5 +164,8 @@ def review_alignment(
     plans = None
     if "potential" in frame:
         plan_frame = frame.assign(potential=frame["potential"] * fraction, rep_id=frame["territory_rep_id"])
+        if "name" in reps:
+            names = reps.drop_duplicates("rep_id").set_index("rep_id")["name"]
+            plan_frame["rep_name"] = plan_frame["rep_id"].map(names)
         plans = territory_plans(plan_frame, top=top_targets, grow_below=grow_below)
     return Review(period, frame, terr, rep, balance_indices(terr, measures), issues, plans)

@@ -4,13 +4,18 @@ For each territory:
 
 - **opportunity profile**: whitespace (potential not yet bought, :math:`\\max(0, \\text{potential} -
   \\text{sales})`) by segment and by industry, with its share of the territory's whitespace;
-- **top targets**: the accounts with the most whitespace, each with a suggested focus:
+- **top targets**: the accounts with the most whitespace, each with a suggested focus
+  (:func:`focus_rules`):
 
   ========  ===================================================================================
   acquire   a prospect (no sales in the period): win the first order
-  grow      a customer with penetration (sales / potential) below ``grow_below``: sell more
-  protect   a customer at or above ``grow_below``: already buys most of what it could; keep it
+  grow      a customer buying less than ``grow_below`` (80%) of its potential: sell more
+  protect   a customer buying at least ``grow_below`` of its potential: little is left to win; keep it
   ========  ===================================================================================
+
+  Targets are ranked by whitespace; accounts with equal whitespace (prospects of one peer group share
+  one potential estimate) are ranked by size, the larger company (more employees) first, then by
+  account id, so that the list is the same on every run.
 """
 
 from __future__ import annotations
@@ -24,10 +29,29 @@ from terrkit.exceptions import DataValidationError
 
 #: Suggested focus values.
 FOCUS = ("acquire", "grow", "protect")
+#: Penetration from which a customer is protected rather than grown: one buying 80% of what it could
+#: has little left to win, while one at 50-80% still has a third or more of its potential open.
+GROW_BELOW = 0.8
 _NEEDED = ("territory_id", "account_id", "sales", "potential")
 
 
-def suggest_focus(sales: pd.Series, potential: pd.Series, grow_below: float = 0.5) -> pd.Series:
+def focus_rules(grow_below: float = GROW_BELOW) -> str:
+    """The focus rules in words, for the notebook and the report.
+
+    Examples
+    --------
+    >>> print(focus_rules(0.8))  # doctest: +NORMALIZE_WHITESPACE
+    *acquire*: a prospect (no sales in the period); *grow*: a customer buying less than 80% of its
+    potential; *protect*: a customer buying 80% or more of its potential.
+    """
+    return (
+        "*acquire*: a prospect (no sales in the period); "
+        f"*grow*: a customer buying less than {grow_below:.0%} of its potential; "
+        f"*protect*: a customer buying {grow_below:.0%} or more of its potential."
+    )
+
+
+def suggest_focus(sales: pd.Series, potential: pd.Series, grow_below: float = GROW_BELOW) -> pd.Series:
     """Focus: ``acquire`` (no sales), ``grow`` (penetration < ``grow_below``), else ``protect``."""
     sales = sales.astype(float)
     pot = potential.astype(float)
@@ -62,6 +86,7 @@ class TerritoryPlans:
         """The ``territory_plans.csv`` table: one row per target, with its territory's profile."""
         cols = [
             "rep_id",
+            "rep_name",
             "whitespace",
             "penetration",
             "top_segment",
@@ -102,7 +127,7 @@ def _profile(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 def territory_plans(
     accounts: pd.DataFrame,
     top: int = 5,
-    grow_below: float = 0.5,
+    grow_below: float = GROW_BELOW,
     segment_col: str = "segment",
 ) -> TerritoryPlans:
     """Build every territory's plan.
@@ -111,12 +136,12 @@ def territory_plans(
     ----------
     accounts : pandas.DataFrame
         One row per account: ``territory_id``, ``account_id``, ``sales`` (in the period), ``potential``
-        (same time scale), and optionally ``rep_id``/``territory_rep_id``, ``name``, ``industry``
-        and the segment column.
+        (same time scale), and optionally ``rep_id``/``territory_rep_id``, ``rep_name``, ``name``,
+        ``industry``, ``employees`` (breaks ties in the ranking) and the segment column.
     top : int, default 5
         Target accounts per territory.
-    grow_below : float, default 0.5
-        Penetration under which a customer is to be grown rather than protected.
+    grow_below : float, default 0.8
+        Penetration under which a customer is to be grown rather than protected (:data:`GROW_BELOW`).
     segment_col : str, default "segment"
 
     Returns
@@ -144,6 +169,8 @@ def territory_plans(
         summary.insert(0, "rep_id", frame.groupby("territory_id")[rep_col].first())
     else:
         summary.insert(0, "rep_id", None)
+    names = frame.groupby("territory_id")["rep_name"].first() if "rep_name" in frame else None
+    summary.insert(1, "rep_name", names)
     summary["penetration"] = summary["sales"] / summary["potential"].where(summary["potential"] > 0)
     by_segment = _profile(frame, segment_col).rename(columns={segment_col: "segment"})
     by_industry = _profile(frame, "industry")
@@ -152,7 +179,14 @@ def territory_plans(
         summary[f"top_{name}"] = best[name]
         summary[f"top_{name}_share"] = best["share"]
 
-    ranked = frame.sort_values(["territory_id", "whitespace"], ascending=[True, False], kind="stable")
+    size = pd.to_numeric(frame["employees"], errors="coerce") if "employees" in frame else 0.0
+    frame["size_for_ties"] = size
+    ranked = frame.sort_values(
+        ["territory_id", "whitespace", "size_for_ties", "account_id"],
+        ascending=[True, False, False, True],
+        kind="stable",
+        na_position="last",
+    )
     ranked = ranked[ranked["whitespace"] > 0]
     targets = ranked.groupby("territory_id").head(top).copy()
     targets["rank"] = targets.groupby("territory_id").cumcount() + 1
