@@ -53,15 +53,26 @@ LOW_ATTAINMENT = 0.8
 HIGH_ATTAINMENT = 1.2
 
 
-def company_quota_of(reps: pd.DataFrame) -> float:
+def company_quota_of(reps: pd.DataFrame, required: bool = True) -> float | None:
     """The default company number: the sum of today's annual quotas in ``reps.csv``.
+
+    Parameters
+    ----------
+    reps : pandas.DataFrame
+        ``reps.csv``; ``quota`` is optional in a dataset (CRM exports often lack it).
+    required : bool, default True
+        Without quotas (no ``quota`` column, or every quota empty): raise when True, return None when
+        False (the caller then sets no quotas and says so).
 
     Raises
     ------
     DataValidationError
-        When ``reps`` has no ``quota`` column, a quota is missing or negative, or the quotas add up to zero.
+        When ``reps`` has no quotas and ``required``, a quota is missing or negative, or the quotas add up
+        to zero.
     """
-    if "quota" not in reps.columns:
+    if "quota" not in reps.columns or not reps["quota"].notna().any():
+        if not required:
+            return None
         raise DataValidationError("reps.csv", "no quota column: give the company quota as a parameter")
     quota = pd.to_numeric(reps["quota"], errors="coerce")
     bad = quota.isna() | (quota < 0)
