@@ -1104,13 +1104,22 @@ SCORED_COLUMNS = (
 )  # fmt: skip
 
 
+#: Names of the time columns in the written files: the unit in the name (``workload`` is hours per year).
+FILE_COLUMNS = {
+    "workload": "workload_hours_per_year",
+    "call_hours": "call_hours_per_year",
+    "travel_minutes": "travel_minutes_per_call",
+}
+
+
 def write_scored(
     scored: pd.DataFrame, units: pd.DataFrame, output_dir: str | Path | None
 ) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Aggregate to units and write ``accounts_scored.csv`` and ``units_scored.gpkg``.
 
     Files are written atomically with :mod:`terrkit.io` writers into ``output_dir``; nothing is
-    written when ``output_dir`` is empty or None.
+    written when ``output_dir`` is empty or None. In the files, the time columns carry their unit in
+    their name (:data:`FILE_COLUMNS`: ``workload_hours_per_year``, ``travel_minutes_per_call``).
 
     Returns
     -------
@@ -1128,11 +1137,12 @@ def write_scored(
         folder.mkdir(parents=True, exist_ok=True)
         cols = [c for c in SCORED_COLUMNS if c in scored.columns]
         paths["accounts_scored"] = folder / "accounts_scored.csv"
-        tio.write_csv(scored[cols], paths["accounts_scored"])
+        tio.write_csv(scored[cols].rename(columns=FILE_COLUMNS), paths["accounts_scored"])
+        unit_file = units_scored.rename(columns=FILE_COLUMNS)
         if "geometry" in units_scored.columns:
             paths["units_scored"] = folder / "units_scored.gpkg"
-            tio.write_geo(units_scored, paths["units_scored"])
+            tio.write_geo(unit_file, paths["units_scored"])
         else:
             paths["units_scored"] = folder / "units_scored.csv"
-            tio.write_csv(units_scored, paths["units_scored"])
+            tio.write_csv(unit_file, paths["units_scored"])
     return units_scored, paths

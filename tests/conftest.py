@@ -40,6 +40,9 @@ def company_copy(small_company_dir: Path, tmp_path: Path) -> Path:
 
 
 #: Report parameters that keep the end-to-end run short; the notebooks' defaults are for real use.
+#: The company quota notebook 60 spreads over the proposed territories in the session's report run.
+COMPANY_QUOTA = 12_000_000.0
+
 FAST_REPORT_CONFIG = """\
 notebooks:
   40_territory_design:
@@ -47,6 +50,7 @@ notebooks:
   60_realignment:
     tolerances: '0.05, 0.35'
     time_limit: 20.0
+    company_quota: 12000000.0
   80_scenarios:
     time_limit: 8.0
     events: 'rep-leaves,capacity,reassign'
@@ -80,3 +84,9 @@ def generated_report(imported_company_dir: Path, tmp_path_factory: pytest.TempPa
     config = folder / "fast.yaml"
     config.write_text(FAST_REPORT_CONFIG)
     return run_report(config=config, data=imported_company_dir, out=folder / "run")
+
+
+@pytest.fixture(scope="session")
+def report_company_quota() -> float:
+    """The company quota given to notebook 60 in ``generated_report``."""
+    return COMPANY_QUOTA

@@ -95,12 +95,15 @@ def test_complete_run_has_notebooks_html_and_deliverables(tiny_pipeline, tmp_pat
         "00_first.ipynb",
         "10_second.html",
         "10_second.ipynb",
+        "DATA_DICTIONARY.md",
         "assets",
         "first.csv",
         "index.html",
         "run.json",
     ]
     assert pd.read_csv(run / "first.csv")["x"].tolist() == [6.0]
+    dictionary = (run / "DATA_DICTIONARY.md").read_text()
+    assert "## `first.csv`" in dictionary and "| `x` | not described |" in dictionary  # a gap shows
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["parameters"]["00_first"] == {"scale": 3}
     assert manifest["deliverables"] == ["first.csv"]

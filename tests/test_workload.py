@@ -340,13 +340,16 @@ def test_score_and_write_deliverables(company, tmp_path):
     assert set(scored["segment"]) <= {"A", "B", "C"}
     units, paths = write_scored(scored, ds.units, tmp_path)
     acc = pd.read_csv(paths["accounts_scored"], dtype={"account_id": str, "unit_id": str})
-    for col in ("account_id", "abc_tier_by_potential", "rfm_segment", "rfm_code", "potential", "workload"):
+    for col in ("account_id", "abc_tier_by_potential", "rfm_segment", "rfm_code", "potential"):
         assert col in acc.columns
+    # time columns carry their unit in the file
+    assert {"workload_hours_per_year", "call_hours_per_year", "travel_minutes_per_call"} <= set(acc.columns)
+    assert acc["workload_hours_per_year"].sum() == pytest.approx(scored["workload"].sum())
     assert len(acc) == len(ds.accounts)
     gpkg = gpd.read_file(paths["units_scored"])
     assert len(gpkg) == len(ds.units) and gpkg.geometry.notna().all()
     assert gpkg["potential"].sum() == pytest.approx(scored["potential"].sum())
-    assert gpkg["workload"].sum() == pytest.approx(scored["workload"].sum())
+    assert gpkg["workload_hours_per_year"].sum() == pytest.approx(scored["workload"].sum())
     assert not list(tmp_path.glob(".*tmp"))  # atomic writes left no temporary files
     # no output_dir: nothing written
     assert write_scored(scored, ds.units, "")[1] == {}

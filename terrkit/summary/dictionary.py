@@ -166,6 +166,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "calls_per_year": ("calls the coverage model plans for the account", "calls per year"),
     "travel_minutes": ("travel time per call from the rep's home", "minutes per call"),
     "call_hours": ("hours a year with the customer: calls per year × minutes per call", HOURS),
+    "workload_hours_per_year": ("hours a year the accounts need: calls and travel (notebook 30)", HOURS),
+    "call_hours_per_year": ("hours a year with the customers: calls per year × minutes per call", HOURS),
+    "travel_minutes_per_call": ("travel time charged per call under the coverage rule", "minutes per call"),
     # territory plans
     "rank": ("rank of the target account in its territory", COUNT),
     "focus": ("what to do with the account", TEXT),
@@ -187,7 +190,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "quota_next_year": ("next year's quota of the proposed territory (notebook 60's stated rule)", MONEY),
     "attainment_next_year_quota": ("the period's sales / next year's quota for the period", SHARE),
     "potential_per_year": ("potential of the rep's accounts", "money per year"),
-    "workload_hours_per_year": ("hours a year the rep's accounts need, travel from the rep's home", HOURS),
     "quota_per_year": ("the rep's annual quota", MONEY),
     "territories_before": ("the rep's territories today", TEXT),
     "territories_after": ("the rep's territories in the plan of record", TEXT),
