@@ -13,7 +13,7 @@ tolerance (the notebook's defaults), each measured **independently of the engine
 Usage::
 
     .venv/bin/python benchmarks/bench_realign.py [--datasets sample,seed31] [--tolerances 0.05,0.1,0.2,0.35]
-        [--time-limit 60] [--seed 0]
+        [--time-limit 120] [--seed 0]
 
 ``seedN`` is ``terrkit sample --accounts 12000 --seed N`` (generated into a temporary folder); the issue's
 datasets are ``sample`` and ``seed31``. The engine's settings were tuned on the sample only.
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="sample,seed31")
     parser.add_argument("--tolerances", default="0.05,0.1,0.2,0.35")
-    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     tolerances = realign.parse_tolerances(args.tolerances)

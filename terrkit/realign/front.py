@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from terrkit.exceptions import ConfigError, InfeasibleError, SolverError
+from terrkit.realign.least_disruption import PLAN_TIME_LIMIT
 from terrkit.realign.tradeoff import evaluate_plan, pareto_front
 
 #: Default balance tolerances of the front.
@@ -131,7 +132,7 @@ def least_disruption_front(
     balance: Mapping[str, float] | None = None,
     rep_map: pd.DataFrame | None = None,
     account_weight: pd.Series | None = None,
-    time_limit: float = 60.0,
+    time_limit: float = PLAN_TIME_LIMIT,
     seed: int = 0,
     keep_exceptions: bool = True,
     progress: Callable[[str], None] | None = None,
@@ -152,8 +153,9 @@ def least_disruption_front(
         The measures and their ratio (default ``{"potential": 0.05, "call_hours": 0.10}``).
     rep_map : pandas.DataFrame, optional
         Rep of each territory for a rep-anchored design (see :func:`evaluate_plan`).
-    time_limit : float, default 60
-        Seconds per plan (a safety stop; a plan cut short is reported as such).
+    time_limit : float, default 120
+        Seconds per plan: sets its work budget, and is a safety stop (a plan cut short is reported as
+        such). See :data:`terrkit.realign.least_disruption.PLAN_TIME_LIMIT`.
 
     Returns
     -------
