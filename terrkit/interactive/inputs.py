@@ -7,7 +7,7 @@ dataset's current alignment, or a plan file in one of these formats:
 
 - ``terrkit design``: ``unit_id, territory, is_center``;
 - an alignment, e.g. the realignment's ``alignment.csv``: ``unit_id, territory_id, rep_id`` (and, on the
-  unit layer, ``level, parent_id``); notebook 40's ``proposed_alignment.csv`` adds ``is_center``.
+  unit layer, ``level, parent_id``); notebook 40's ``plans/compact_design.csv`` adds ``is_center``.
 
 On a mixed unit layer a plan may also name counties (or ZIP codes): it maps down to the cells and named
 accounts (:func:`terrkit.units.map_alignment_down`). :func:`layer_editor_inputs` builds the same layer as
