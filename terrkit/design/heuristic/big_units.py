@@ -28,13 +28,18 @@ from terrkit.design.heuristic.repartition import group_costs
 
 __all__ = ["is_lumpy", "lumpy_groups"]
 
-#: A unit is lumpy when its value is at least this many band widths.
+#: A unit is lumpy when its value is at least this many band widths: from there on, adding or dropping it
+#: swings a territory across more than two whole bands, so local moves cannot fix a group around it (below
+#: it, the moves of the local search can). Set on the metro surface of tune seeds 0-9, never on 10-29.
 LUMPY_WIDTHS = 2.5
-#: Candidate groups listed for the unit being placed.
+#: Candidate groups listed for the unit being placed: the most compact few dozen hold the cover whenever one
+#: exists on the tune instances, and backtracking over more multiplies the search without finding more.
 CANDIDATES = 24
-#: Sets visited when listing the candidates of one unit, or when checking that a unit still has a group.
+#: Sets visited when listing the candidates of one unit, or when checking that a unit still has a group: a
+#: few thousand connected sets around one unit reach every group of 3-6 big counties a metro band allows.
 SEARCH_BUDGET = 3_000
-#: Placements tried in all before the search gives up.
+#: Placements tried in all before the search gives up: a cover of a metro cluster (10-20 lumpy units) takes
+#: tens of placements with backtracking; hundreds without one means the cluster needs another operator.
 PLACEMENT_BUDGET = 400
 
 

@@ -50,9 +50,11 @@ __all__ = ["balanced_groups", "border_blocks", "group_costs", "repartition_aroun
 
 log = logging.getLogger(__name__)
 
-#: Largest region (territories) re-partitioned at once.
+#: Largest region (territories) re-partitioned at once: the set-partition MIP over the region's groups stays
+#: solvable at the root up to about a dozen territories; a region that needs more is beyond a local repair.
 MAX_TERRITORIES = 12
-#: Groups visited by one enumeration before the region is declared too big.
+#: Groups visited by one enumeration before the region is declared too big: tens of thousands of balanced
+#: groups keep the partition MIP small enough to solve in seconds.
 GROUP_BUDGET = 40_000
 #: Border strips tried in turn when the region's enumeration is too big: ``None`` lists groups of single
 #: units; a depth ``d`` merges every unit more than ``d - 1`` hops from another territory's units (see notes).
