@@ -30,7 +30,7 @@ __all__ = ["is_lumpy", "lumpy_groups"]
 
 #: A unit is lumpy when its value is at least this many band widths: from there on, adding or dropping it
 #: swings a territory across more than two whole bands, so local moves cannot fix a group around it (below
-#: it, the moves of the local search can). Set on the metro surface of tune seeds 0-9, never on 10-29.
+#: it, the moves of the local search can).
 LUMPY_WIDTHS = 2.5
 #: Candidate groups listed for the unit being placed: the most compact few dozen hold the cover whenever one
 #: exists on the tune instances, and backtracking over more multiplies the search without finding more.
