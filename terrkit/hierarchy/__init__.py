@@ -26,7 +26,7 @@ from terrkit.hierarchy.levels import (
 )
 from terrkit.hierarchy.managers import MANAGERS_FILE, manager_distance, manager_homes, read_managers
 from terrkit.hierarchy.maps import hierarchy_map
-from terrkit.hierarchy.rollup import level_balance, rollup
+from terrkit.hierarchy.rollup import level_balance, levels_table, rollup
 from terrkit.hierarchy.tree import Hierarchy
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "hierarchy_map",
     "largest_remainder",
     "level_balance",
+    "levels_table",
     "manager_distance",
     "manager_homes",
     "nesting_cost",

@@ -40,8 +40,14 @@ FILES: dict[str, FileInfo] = {
         "the CRM admin loads the new owners; finance updates commission splits",
     ),
     "alignment.csv": FileInfo(
-        "every unit (county, ZIP cell, named account) with its proposed territory and rep",
+        "every unit (county, ZIP cell, named account) with its proposed territory, the district and region "
+        "of that territory when the run has a sales hierarchy (region_id, district_id), and its rep",
         "the CRM admin loads the territory rules (a county rule with its ZIP-cell and account exceptions)",
+    ),
+    "hierarchy_levels.csv": FileInfo(
+        "one row per region and district of the plan of record: the ids of its parents, and the accounts, "
+        "sales, potential, workload and quotas of its territories added up, with balance and flags",
+        "regional and district managers: their part of the plan; finance: quotas by region",
     ),
     "territory_summary.csv": FileInfo(
         "one row per proposed territory: accounts, revenue, potential, workload, balance, travel, "
@@ -49,8 +55,8 @@ FILES: dict[str, FileInfo] = {
         "sales leadership and finance: quota setting for the new territories",
     ),
     "realignment.xlsx": FileInfo(
-        "the five files above as sheets of one workbook, ids kept as text (ZIP and FIPS codes keep their "
-        "leading zeros)",
+        "the files above (alignment, account lists, territory summary, rep movement, hierarchy levels) as "
+        "sheets of one workbook, ids kept as text (ZIP and FIPS codes keep their leading zeros)",
         "sales managers and finance who work in a spreadsheet",
     ),
     "rep_impact.csv": FileInfo(
