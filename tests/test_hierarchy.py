@@ -316,3 +316,33 @@ def test_a_tree_that_does_not_fit_the_plan_is_refused_and_nothing_is_written(tmp
     with pytest.raises(OSError):
         write_realignment(plan.with_hierarchy(tree), tmp_path)
     assert list(tmp_path.iterdir()) == []  # neither alignment.csv nor hierarchy_levels.csv
+
+
+def test_nested_plan_file_level_balance_and_the_cost_of_nesting(nested):
+    units, plan = nested
+    frame = plan.to_frame(units.assign(level="county"))
+    assert list(frame.columns) == ["unit_id", "level", "region_id", "district_id", "territory_id"]
+    assert len(frame) == len(units) and frame["unit_id"].is_unique
+    # every level of the nested plan adds up from its units, call hours included (not a review KPI)
+    tables = hierarchy.nested_rollup(units, plan, ["potential", "call_hours"])
+    by_unit = units.set_index("unit_id").join(plan.labels)
+    for level in ("territory", "district", "region"):
+        want = by_unit.groupby(f"{level}_id")[["potential", "call_hours"]].sum()
+        pd.testing.assert_frame_equal(tables[level][["potential", "call_hours"]], want, check_names=False)
+    balance = hierarchy.level_balance(tables, ["potential", "call_hours"])
+    assert balance.loc[("region", "call_hours"), "max_deviation"] == pytest.approx(
+        plan.summary().loc["region", "call_hours_max_deviation"]
+    )
+    # what nesting costs, against a flat plan of 8 column strips, whatever the territories are called
+    problem = hierarchy.flat_problem(units, 8, {"potential": 0.10, "call_hours": 0.15})
+    strips = pd.Series([f"S{int(u[-2:])}" for u in units["unit_id"]], index=units["unit_id"])
+    table = hierarchy.nesting_comparison(problem, plan, strips)
+    assert list(table.index) == ["flat", "nested"]
+    cost = hierarchy.nesting_cost(problem, plan, strips)
+    assert cost["extra"] == pytest.approx(cost["nested"] / cost["flat"] - 1)
+    assert table.at["nested", "max_deviation_potential"] == pytest.approx(
+        plan.summary().loc["territory", "potential_max_deviation"]
+    )  # each territory against its own band, not against a renamed empty one
+    same = hierarchy.nesting_cost(problem, plan, plan.labels["territory_id"].map(lambda t: f"X{t}"))
+    assert same["extra"] == pytest.approx(0.0)
+    assert hierarchy.plural("territory") == "territories" and hierarchy.plural("region") == "regions"

@@ -15,7 +15,14 @@ cost of nesting), :mod:`~terrkit.hierarchy.rollup` (KPIs and balance per level),
 """
 
 from terrkit.hierarchy.design import LevelOutcome, NestedPlan, design_top_down, group_bottom_up
-from terrkit.hierarchy.layer import design_hierarchy, flat_problem, group_territories, nesting_cost
+from terrkit.hierarchy.layer import (
+    design_hierarchy,
+    flat_problem,
+    group_territories,
+    nested_rollup,
+    nesting_comparison,
+    nesting_cost,
+)
 from terrkit.hierarchy.levels import (
     Level,
     build_levels,
@@ -23,6 +30,7 @@ from terrkit.hierarchy.levels import (
     largest_remainder,
     parse_levels,
     plan_counts,
+    plural,
 )
 from terrkit.hierarchy.managers import MANAGERS_FILE, manager_distance, manager_homes, read_managers
 from terrkit.hierarchy.maps import hierarchy_map
@@ -48,9 +56,12 @@ __all__ = [
     "levels_table",
     "manager_distance",
     "manager_homes",
+    "nested_rollup",
+    "nesting_comparison",
     "nesting_cost",
     "parse_levels",
     "plan_counts",
+    "plural",
     "read_managers",
     "rollup",
 ]

@@ -64,7 +64,7 @@ def rollup(
     attainment_flag, workload_flag : float
         Flag thresholds, as in the review.
     measures : sequence of str
-        Measures whose per-territory balance is reported.
+        Measures whose per-territory balance is reported (they add up too, as the :data:`ADDITIVE` KPIs).
 
     Returns
     -------
@@ -72,7 +72,7 @@ def rollup(
         Level name -> table indexed by the level's ids: the summed KPIs, ``territories`` (leaves),
         ``children``, the recomputed ratios, the flags, ``flagged_children`` and ``<measure>_deviation``.
     """
-    present = [c for c in ADDITIVE if c in territories.columns]
+    present = list(dict.fromkeys([c for c in (*ADDITIVE, *measures) if c in territories.columns]))
     base = territories.copy()
     base["territories"] = 1
     base["children"] = 0

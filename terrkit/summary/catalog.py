@@ -150,6 +150,16 @@ FILES: dict[str, FileInfo] = {
         "the optimizer's status, objective, bound and gap for that design",
         "analysts: audit of the design run",
     ),
+    "plans/nested_design.csv": FileInfo(
+        "an option, not the plan of record: a nested design from scratch (regions, then districts inside "
+        "them, then territories inside the districts), unit by unit with the id of every level",
+        "sales leadership: a reference for redrawing regions and districts",
+    ),
+    "plans/nested_design_summary.json": FileInfo(
+        "every level of that design: status, tolerances, largest deviations, seconds, and what nesting "
+        "costs against the flat design",
+        "analysts: audit of the nested design",
+    ),
     # 30 workload
     "accounts_scored.csv": FileInfo(
         "every account with its segment, potential, workload and call plan",
