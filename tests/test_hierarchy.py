@@ -346,3 +346,79 @@ def test_nested_plan_file_level_balance_and_the_cost_of_nesting(nested):
     same = hierarchy.nesting_cost(problem, plan, plan.labels["territory_id"].map(lambda t: f"X{t}"))
     assert same["extra"] == pytest.approx(0.0)
     assert hierarchy.plural("territory") == "territories" and hierarchy.plural("region") == "regions"
+
+
+@pytest.mark.slow
+def test_report_run_carries_the_hierarchy_in_the_plan_of_record(generated_report):
+    """The files of a report run: alignment.csv, hierarchy_levels.csv and crm/Territory2.csv hold one tree,
+    whose totals add up; the nested design of notebook 40 is an option in plans/."""
+    from terrkit.crm.etm import developer_names
+
+    run = generated_report
+    alignment = pd.read_csv(run / "alignment.csv", dtype=str, keep_default_na=False)
+    cols = list(alignment.columns)
+    at = cols.index("territory_id")
+    assert cols[at + 1 : at + 3] == ["region_id", "district_id"]
+    assert (alignment[["region_id", "district_id"]] != "").all().all()
+    # every territory in exactly one district, every district in exactly one region
+    assert (alignment.groupby("territory_id")["district_id"].nunique() == 1).all()
+    assert (alignment.groupby("district_id")["region_id"].nunique() == 1).all()
+    tree = alignment.drop_duplicates("territory_id").set_index("territory_id")
+
+    ids = {"id": str, "region_id": str, "district_id": str, "territory_id": str}
+    levels = pd.read_csv(run / "hierarchy_levels.csv", dtype=ids)
+    districts = levels[levels["level"] == "district"].set_index("id")
+    regions = levels[levels["level"] == "region"].set_index("id")
+    assert set(districts.index) == set(tree["district_id"]) and set(regions.index) == set(tree["region_id"])
+    assert (
+        districts["region_id"].to_dict()
+        == tree.drop_duplicates("district_id").set_index("district_id")["region_id"].to_dict()
+    )
+    assert (districts["territories"] == tree.groupby("district_id").size().reindex(districts.index)).all()
+    territories = pd.read_csv(run / "territory_summary.csv", dtype=ids).set_index("territory_id")
+    for col in ("accounts", "sales", "potential", "workload_hours"):
+        summed = territories[col].groupby(tree["district_id"].reindex(territories.index)).sum()
+        assert summed.to_dict() == pytest.approx(districts[col].to_dict())
+        assert districts[col].groupby(districts["region_id"]).sum().to_dict() == pytest.approx(
+            regions[col].to_dict()
+        )
+    assert territories["accounts"].sum() == regions["accounts"].sum()
+
+    rows = pd.read_csv(run / "crm" / "Territory2.csv", dtype=str, keep_default_na=False)
+    names = developer_names([*tree.index, *tree["district_id"], *tree["region_id"]])
+    parent = dict(zip(rows["DeveloperName"], rows["ParentTerritory2Id"], strict=True))
+    position = {name: i for i, name in enumerate(rows["DeveloperName"])}
+    assert all(p in position and position[p] < position[child] for child, p in parent.items() if p)
+    for territory, row in tree.iterrows():
+        assert parent[names[territory]] == names[row["district_id"]]
+        assert parent[names[row["district_id"]]] == names[row["region_id"]]
+
+    nested = pd.read_csv(run / "plans" / "nested_design.csv", dtype=str)
+    assert (nested.groupby("territory_id")["district_id"].nunique() == 1).all()
+    assert (nested.groupby("district_id")["region_id"].nunique() == 1).all()
+    assert not (run / "nested_design.csv").exists()
+
+
+def test_a_plan_takes_the_given_parent_columns_else_groups_its_territories(nested):
+    units, plan = nested
+    territory = plan.labels["territory_id"]
+    assert hierarchy.hierarchy_of_plan(units, territory, "").tree is None
+    given = plan.hierarchy
+    bigger = hierarchy.Hierarchy(
+        pd.concat([given.tree, pd.DataFrame({"region_id": ["REG1"], "district_id": ["DIS1"],
+                                             "territory_id": ["T99"]})], ignore_index=True),
+        given.levels,
+    )  # fmt: skip
+    kept = hierarchy.hierarchy_of_plan(units, territory, "region=2,district=4", given=bigger)
+    assert kept.grouped is None and "given by the parent columns" in kept.source
+    assert set(kept.tree.tree["territory_id"]) == set(territory)  # cut to the plan's territories
+    assert kept.tree.parent_of("territory").to_dict() == given.parent_of("territory").to_dict()
+    partial = hierarchy.Hierarchy(given.tree[given.tree["territory_id"] != "T1"], given.levels)
+    grouped = hierarchy.hierarchy_of_plan(
+        units, territory, "region=2,district=4", given=partial, balance={"potential": 0.1, "call_hours": 0.15}
+    )
+    assert grouped.grouped is not None and "lack 1 of the plan's territories (T1)" in grouped.source
+    assert "8 territories grouped bottom-up into 2 regions > 4 districts" in grouped.source
+    tree = grouped.tree.tree
+    assert set(tree["territory_id"]) == set(territory) and tree["district_id"].nunique() == 4
+    assert (tree.groupby("district_id")["region_id"].nunique() == 1).all()

@@ -16,9 +16,11 @@ cost of nesting), :mod:`~terrkit.hierarchy.rollup` (KPIs and balance per level),
 
 from terrkit.hierarchy.design import LevelOutcome, NestedPlan, design_top_down, group_bottom_up
 from terrkit.hierarchy.layer import (
+    PlanHierarchy,
     design_hierarchy,
     flat_problem,
     group_territories,
+    hierarchy_of_plan,
     nested_rollup,
     nesting_comparison,
     nesting_cost,
@@ -43,6 +45,7 @@ __all__ = [
     "Level",
     "LevelOutcome",
     "NestedPlan",
+    "PlanHierarchy",
     "build_levels",
     "design_hierarchy",
     "design_top_down",
@@ -50,6 +53,7 @@ __all__ = [
     "flat_problem",
     "group_bottom_up",
     "group_territories",
+    "hierarchy_of_plan",
     "hierarchy_map",
     "largest_remainder",
     "level_balance",

@@ -7,6 +7,7 @@ The layer is the one the realignment and the design notebook use (:func:`terrkit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -16,8 +17,9 @@ from terrkit.design.problem.definition import TerritoryDesignProblem, evaluate_a
 from terrkit.design.problem.result import compare_results
 from terrkit.exceptions import ConfigError
 from terrkit.hierarchy.design import NestedPlan, design_top_down, group_bottom_up
-from terrkit.hierarchy.levels import build_levels
+from terrkit.hierarchy.levels import build_levels, fit_levels, plural
 from terrkit.hierarchy.rollup import rollup
+from terrkit.hierarchy.tree import Hierarchy
 
 #: Default territory balance, as in the design notebook and ``terrkit design``.
 DEFAULT_BALANCE = {"potential": 0.05, "call_hours": 0.10}
@@ -157,3 +159,78 @@ def nested_rollup(units: pd.DataFrame, plan: NestedPlan, measures: Sequence[str]
     totals = values.groupby(territory.to_numpy()).sum()
     totals.index.name = "territory_id"
     return rollup(totals, plan.hierarchy, measures=list(measures))
+
+
+@dataclass
+class PlanHierarchy:
+    """The districts and regions of a plan's territories, and where they come from.
+
+    Attributes
+    ----------
+    tree : Hierarchy or None
+        None when no hierarchy was asked for.
+    grouped : NestedPlan or None
+        The bottom-up grouping, when the territories were grouped (its :meth:`NestedPlan.summary` says
+        each level's status and the tolerance reached).
+    source : str
+        One sentence: the given parent columns, or the grouping and why.
+    """
+
+    tree: Hierarchy | None
+    grouped: NestedPlan | None
+    source: str
+
+
+def hierarchy_of_plan(
+    units: gpd.GeoDataFrame,
+    territory: pd.Series,
+    levels: str | Mapping[str, int],
+    *,
+    given: Hierarchy | None = None,
+    balance: Mapping[str, float] | None = None,
+    seed: int = 0,
+    time_limit: float = 5.0,
+) -> PlanHierarchy:
+    """The hierarchy of a plan (``territory``: territory id per unit id), as notebook 80 takes it.
+
+    Empty ``levels``: no hierarchy. Else the ``given`` tree (the parent columns of the alignment in force,
+    :meth:`Hierarchy.from_alignment`) when it holds every territory of the plan, cut to them; else the
+    plan's territories grouped bottom-up into ``levels`` (:func:`group_territories`; a level never holds
+    more nodes than there are territories, :func:`~terrkit.hierarchy.levels.fit_levels`).
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        The unit layer with the measures of ``balance`` and ``call_hours`` (the grouping's weight).
+    balance : mapping {measure: tolerance}, optional
+        The territories' tolerances, scaled down for the levels above (default: :data:`DEFAULT_BALANCE`).
+    time_limit : float, default 5
+        Seconds (planned as work) for the grouping.
+    """
+    if not levels:
+        return PlanHierarchy(None, None, "no hierarchy (levels is empty)")
+    plan_ids = set(pd.Series(territory).dropna().astype(str))
+    note = ""
+    if given is not None:
+        held = set(given.tree["territory_id"])
+        missing = sorted(plan_ids - held)
+        if not missing:
+            tree = Hierarchy(given.tree[given.tree["territory_id"].isin(plan_ids)].reset_index(drop=True),
+                             list(given.levels))  # fmt: skip
+            tree.check("the parent columns of the alignment in force")
+            names = " and ".join(plural(n) for n in tree.levels)
+            return PlanHierarchy(
+                tree, None, f"the {names} given by the parent columns of the alignment in force"
+            )
+        note = (
+            f"the parent columns of the alignment in force lack {len(missing)} of the plan's territories "
+            f"({', '.join(missing[:3])}); "
+        )
+    fitted = dict(fit_levels(levels, len(plan_ids)))
+    grouped = group_territories(units, territory, fitted, balance=balance, seed=seed, time_limit=time_limit)
+    counts = " > ".join(f"{n} {plural(name)}" for name, n in fitted.items())
+    return PlanHierarchy(
+        grouped.hierarchy,
+        grouped,
+        f"{note}the plan's {len(plan_ids)} territories grouped bottom-up into {counts}",
+    )
