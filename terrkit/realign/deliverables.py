@@ -215,19 +215,10 @@ def plan_realignment(
     changes = describe_changes(changes, assignments)
     movement = rep_movement(assignments, revenue, reps)
     summary = movement_summary(current_alignment, alignment, assignments, revenue)
-    credited = accounts.assign(owner_rep_id=assignments["new_rep_id"].to_numpy())
-    review = review_alignment(
-        credited, sales, reps, alignment, period, units=units, scores=scores, coverage=False, shapes=shapes
-    )
-    summary_table = review.territories.copy()
-    inflow = changes.assign(
-        territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
-    )
-    gained = inflow.groupby("territory_id").agg(
-        accounts_gained=("account_id", "size"), revenue_gained=("revenue", "sum")
-    )
-    summary_table = summary_table.join(gained).fillna({"accounts_gained": 0, "revenue_gained": 0.0})
-    summary_table["accounts_gained"] = summary_table["accounts_gained"].astype(int)
+    review, summary_table = review_proposal(
+        accounts, sales, reps, alignment, assignments, changes, period,
+        units=units, scores=scores, shapes=shapes,
+    )  # fmt: skip
     summary_table = summary_table.reset_index()
     if reps is not None and "name" in reps.columns and "rep_id" in summary_table:
         names = reps.drop_duplicates("rep_id").set_index("rep_id")["name"]
@@ -237,6 +228,47 @@ def plan_realignment(
     return Realignment(
         alignment, rep_map, assignments, changes, movement, summary, review, summary_table, period.label
     )
+
+
+def review_proposal(
+    accounts: pd.DataFrame,
+    sales: pd.DataFrame,
+    reps: pd.DataFrame,
+    alignment: pd.DataFrame,
+    assignments: pd.DataFrame,
+    changes: pd.DataFrame,
+    period: ReviewPeriod,
+    *,
+    units: gpd.GeoDataFrame | None = None,
+    scores: pd.DataFrame | None = None,
+    shapes: bool = True,
+) -> tuple[Review, pd.DataFrame]:
+    """The performance review of a proposal, and its territories with what each gains from other reps.
+
+    Every account is credited to its new rep (``assignments``' ``new_rep_id``); the review runs without
+    the coverage checks.
+
+    Returns
+    -------
+    Review
+        :func:`terrkit.review.pipeline.review_alignment` of the proposal.
+    pandas.DataFrame
+        ``Review.territories`` (indexed by ``territory_id``) with ``accounts_gained`` and ``revenue_gained``:
+        the accounts of ``changes`` that come to the territory, and their revenue.
+    """
+    credited = accounts.assign(owner_rep_id=assignments["new_rep_id"].to_numpy())
+    review = review_alignment(
+        credited, sales, reps, alignment, period, units=units, scores=scores, coverage=False, shapes=shapes
+    )
+    inflow = changes.assign(
+        territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
+    )
+    gained = inflow.groupby("territory_id").agg(
+        accounts_gained=("account_id", "size"), revenue_gained=("revenue", "sum")
+    )
+    table = review.territories.join(gained).fillna({"accounts_gained": 0, "revenue_gained": 0.0})
+    table["accounts_gained"] = table["accounts_gained"].astype(int)
+    return review, table
 
 
 def check_realignment(plan: Realignment, unit_ids: pd.Series | None = None) -> None:
