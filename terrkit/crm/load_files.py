@@ -331,6 +331,8 @@ def write_crm_load_files(
         next quarter.
     parents : mapping or pandas.Series, optional
         Parent territory of each territory (the ETM hierarchy); see :func:`terrkit.crm.etm.etm_load`.
+        Default: the plan's sales hierarchy (:attr:`Realignment.hierarchy`): every district and region is
+        a Territory2 row of its own, parents before children; without one, the territories are flat.
     role, model_id, type_id, max_territories, publish_cap
         See :func:`terrkit.crm.etm.etm_load`.
 
@@ -346,6 +348,8 @@ def write_crm_load_files(
     """
     check_realignment(plan)
     when, source = _effective(effective_date, last_period, plan)
+    if parents is None and plan.hierarchy is not None:
+        parents = plan.hierarchy.parent_links()
     etm = etm_load(
         plan.alignment,
         plan.assignments,

@@ -15,7 +15,16 @@ cost of nesting), :mod:`~terrkit.hierarchy.rollup` (KPIs and balance per level),
 """
 
 from terrkit.hierarchy.design import LevelOutcome, NestedPlan, design_top_down, group_bottom_up
-from terrkit.hierarchy.layer import design_hierarchy, flat_problem, group_territories, nesting_cost
+from terrkit.hierarchy.layer import (
+    PlanHierarchy,
+    design_hierarchy,
+    flat_problem,
+    group_territories,
+    hierarchy_of_plan,
+    nested_rollup,
+    nesting_comparison,
+    nesting_cost,
+)
 from terrkit.hierarchy.levels import (
     Level,
     build_levels,
@@ -23,10 +32,11 @@ from terrkit.hierarchy.levels import (
     largest_remainder,
     parse_levels,
     plan_counts,
+    plural,
 )
 from terrkit.hierarchy.managers import MANAGERS_FILE, manager_distance, manager_homes, read_managers
 from terrkit.hierarchy.maps import hierarchy_map
-from terrkit.hierarchy.rollup import level_balance, rollup
+from terrkit.hierarchy.rollup import level_balance, levels_table, rollup
 from terrkit.hierarchy.tree import Hierarchy
 
 __all__ = [
@@ -35,6 +45,7 @@ __all__ = [
     "Level",
     "LevelOutcome",
     "NestedPlan",
+    "PlanHierarchy",
     "build_levels",
     "design_hierarchy",
     "design_top_down",
@@ -42,14 +53,19 @@ __all__ = [
     "flat_problem",
     "group_bottom_up",
     "group_territories",
+    "hierarchy_of_plan",
     "hierarchy_map",
     "largest_remainder",
     "level_balance",
+    "levels_table",
     "manager_distance",
     "manager_homes",
+    "nested_rollup",
+    "nesting_comparison",
     "nesting_cost",
     "parse_levels",
     "plan_counts",
+    "plural",
     "read_managers",
     "rollup",
 ]

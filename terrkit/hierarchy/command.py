@@ -15,7 +15,7 @@ import argparse
 from terrkit.design.problem.definition import TerritoryDesignProblem
 from terrkit.exceptions import InfeasibleError
 from terrkit.hierarchy.design import design_top_down
-from terrkit.hierarchy.levels import build_levels
+from terrkit.hierarchy.levels import build_levels, plural
 
 
 def design_levels(problem: TerritoryDesignProblem, args: argparse.Namespace) -> str:
@@ -49,12 +49,8 @@ def design_levels(problem: TerritoryDesignProblem, args: argparse.Namespace) -> 
     frame = frame.rename(columns={lv.column: lv.name for lv in levels})
     write_csv(frame[[problem.id_name, *[lv.name for lv in reversed(levels)]]], args.out)
     if args.report:
-        summary = plan.summary().reset_index()
-        write_json({"method": plan.method, "seconds": round(plan.seconds, 2),
-                    "levels": summary.to_dict(orient="records")}, args.report)  # fmt: skip
-    counts = " > ".join(
-        f"{lv.count} {lv.name[:-1] + 'ies' if lv.name.endswith('y') else lv.name + 's'}" for lv in levels
-    )
+        write_json(plan.summary_dict(), args.report)
+    counts = " > ".join(f"{lv.count} {plural(lv.name)}" for lv in levels)
     return (
         f"{len(frame)} units -> {counts}: every level within its tolerances, {plan.seconds:.1f} s; "
         f"wrote {args.out}" + (f" and {args.report}" if args.report else "")

@@ -128,6 +128,23 @@ class NestedPlan:
         """Every node of every level within its band."""
         return all(o.within for o in self.outcomes)
 
+    def to_frame(self, units: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One row per unit: ``unit_id``, the layer's ``level`` and ``parent_id`` when ``units`` has them, a
+        ``<level>_id`` column per level, top first, and ``territory_id`` (``plans/nested_design.csv``)."""
+        frame = self.labels.reset_index()
+        if units is not None:
+            extra = [c for c in ("level", "parent_id") if c in units.columns]
+            layer = units[["unit_id", *extra]].astype({"unit_id": str})
+            frame = layer.merge(frame, on="unit_id", how="right")
+        return frame
+
+    def summary_dict(self) -> dict:
+        """The method, seconds and every level's row of :meth:`summary`, for a JSON report."""
+        levels = self.summary().reset_index().to_dict(orient="records")
+        return {
+            "method": self.method, "seconds": round(self.seconds, 2), "within": self.within, "levels": levels,
+        }  # fmt: skip
+
     def summary(self) -> pd.DataFrame:
         """One row per level: nodes, status, tolerance asked and reached, largest deviation, seconds."""
         rows = []

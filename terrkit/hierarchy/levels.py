@@ -60,6 +60,11 @@ class Level:
         return f"{self.name}_id"
 
 
+def plural(name: str) -> str:
+    """``territory`` -> ``territories``, ``region`` -> ``regions``."""
+    return name[:-1] + "ies" if name.endswith("y") else name + "s"
+
+
 def parse_levels(text: str | Mapping[str, int]) -> list[tuple[str, int]]:
     """``"region=4,district=12"`` (or ``"region:4,district:12"``, or a mapping) into
     ``[("region", 4), ("district", 12)]``, top first.

@@ -22,7 +22,7 @@ from terrkit.review.kpis import flag_kpis
 #: KPI columns that add up from children to parents (those present are summed).
 ADDITIVE = (
     "units", "accounts", "customers", "prospects", "sales", "sales_prev", "new_customers", "lost_customers",
-    "potential", "whitespace", "workload_hours", "quota", "capacity_hours",
+    "potential", "whitespace", "workload_hours", "quota", "quota_next_year", "capacity_hours",
 )  # fmt: skip
 
 #: Measures whose balance per territory is reported at every level (those present).
@@ -64,7 +64,7 @@ def rollup(
     attainment_flag, workload_flag : float
         Flag thresholds, as in the review.
     measures : sequence of str
-        Measures whose per-territory balance is reported.
+        Measures whose per-territory balance is reported (they add up too, as the :data:`ADDITIVE` KPIs).
 
     Returns
     -------
@@ -72,7 +72,7 @@ def rollup(
         Level name -> table indexed by the level's ids: the summed KPIs, ``territories`` (leaves),
         ``children``, the recomputed ratios, the flags, ``flagged_children`` and ``<measure>_deviation``.
     """
-    present = [c for c in ADDITIVE if c in territories.columns]
+    present = list(dict.fromkeys([c for c in (*ADDITIVE, *measures) if c in territories.columns]))
     base = territories.copy()
     base["territories"] = 1
     base["children"] = 0
@@ -122,3 +122,23 @@ def level_balance(tables: dict[str, pd.DataFrame], measures: Sequence[str] = BAL
         per = table[present].div(table["territories"], axis=0)
         parts[level] = balance_indices(per, present)
     return pd.concat(parts, names=["level", "measure"])
+
+
+def levels_table(tables: dict[str, pd.DataFrame], hierarchy: Hierarchy) -> pd.DataFrame:
+    """The upper levels of :func:`rollup` as one table (``hierarchy_levels.csv``), top level first.
+
+    One row per node: ``level`` (``region``, ``district``), ``id``, its ancestors' ``<level>_id`` columns
+    (a district's ``region_id``; empty at and below the row's own level) and the level's KPIs.
+    """
+    parts = []
+    for depth, level in enumerate(hierarchy.levels):
+        table = tables[level].reset_index().rename(columns={f"{level}_id": "id"})
+        ancestors = hierarchy.tree.drop_duplicates(f"{level}_id").set_index(f"{level}_id")
+        cols = {}
+        for above in hierarchy.levels:
+            col = f"{above}_id"
+            own = hierarchy.levels.index(above) >= depth
+            cols[col] = None if own else table["id"].map(ancestors[col]).to_numpy()
+        frame = pd.DataFrame({"level": level, "id": table["id"], **cols})
+        parts.append(pd.concat([frame, table.drop(columns=["id"])], axis=1))
+    return pd.concat(parts, ignore_index=True)

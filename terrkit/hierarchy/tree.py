@@ -79,6 +79,55 @@ class Hierarchy:
                     source, f"is in more than one {parent.removesuffix('_id')}", column=child, value=bad
                 )
 
+    def parent_links(self) -> dict[str, str]:
+        """Parent of every node below the top: territory -> district, district -> region, ...
+
+        The nodes of all levels share one name space (a Salesforce ETM model is one tree of territories),
+        so an id used at two levels is an error.
+
+        Raises
+        ------
+        DataValidationError
+            An id names nodes of two levels (``D1`` both a district and a territory).
+        """
+        seen: dict[str, str] = {}
+        for col in self.columns:
+            for node in self.tree[col].unique():
+                if node in seen and seen[node] != col:
+                    levels = f"{seen[node].removesuffix('_id')} and a {col.removesuffix('_id')}"
+                    raise DataValidationError(
+                        "hierarchy", f"names both a {levels}; ids must be unique across levels",
+                        column=col, value=node,
+                    )  # fmt: skip
+                seen[node] = col
+        links: dict[str, str] = {}
+        for child, parent in zip(self.columns[1:], self.columns[:-1], strict=True):
+            pairs = self.tree[[child, parent]].drop_duplicates()
+            links.update(zip(pairs[child], pairs[parent], strict=True))
+        return links
+
+    def on_alignment(self, alignment: pd.DataFrame) -> pd.DataFrame:
+        """``alignment`` with a ``<level>_id`` column per level, top first, right after ``territory_id``.
+
+        Raises
+        ------
+        DataValidationError
+            A territory of the alignment is not in the tree.
+        """
+        parents = self.tree.set_index("territory_id")
+        out = alignment.drop(columns=[c for c in self.columns[:-1] if c in alignment.columns])
+        territory = out["territory_id"].astype(str)
+        unknown = ~territory.isin(parents.index)
+        if unknown.any():
+            raise DataValidationError(
+                "hierarchy", "territory of the alignment is not in the hierarchy", column="territory_id",
+                value=territory[unknown].iloc[0],
+            )  # fmt: skip
+        at = out.columns.get_loc("territory_id") + 1
+        for i, col in enumerate(self.columns[:-1]):
+            out.insert(at + i, col, territory.map(parents[col]).to_numpy())
+        return out
+
     def with_units(self, alignment: pd.DataFrame) -> pd.DataFrame:
         """``alignment`` (one row per unit) with the parent columns of each unit's territory."""
         extra = [c for c in self.columns[:-1]]

@@ -14,6 +14,7 @@ and :mod:`~terrkit.realign.rep_impact` (book, potential, workload and quota of e
 from terrkit.realign.account_lists import ACCOUNT_TYPES, REASONS
 from terrkit.realign.deliverables import (
     FILES,
+    HIERARCHY_FILE,
     Realignment,
     check_realignment,
     plan_realignment,
@@ -87,6 +88,7 @@ __all__ = [
     "recommend_plan",
     "scaled_balance",
     "FILES",
+    "HIERARCHY_FILE",
     "VACANT",
     "Realignment",
     "account_assignments",

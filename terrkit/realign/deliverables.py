@@ -18,18 +18,24 @@ Files (written into ``output_dir``, all or none; see :func:`write_realignment`):
     ``accounts_gained`` and ``revenue_gained``: what comes to it from another rep.
 ``rep_movement.csv``
     Accounts and revenue gained and lost per rep.
+``hierarchy_levels.csv`` (with a sales hierarchy, :meth:`Realignment.with_hierarchy`)
+    One row per district, region, ...: its parents' ids and the KPIs of its territories added up
+    (:func:`terrkit.hierarchy.rollup`); ``alignment.csv`` then carries a ``<level>_id`` column per level
+    (``region_id, district_id``), top first, right after ``territory_id``.
 ``realignment.xlsx``
-    The five tables above as sheets of one workbook, ids as text cells so that ZIP and FIPS codes survive
+    The tables above as sheets of one workbook, ids as text cells so that ZIP and FIPS codes survive
     a spreadsheet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -49,6 +55,9 @@ from terrkit.realign.plan_files import plan_alignment
 from terrkit.review.periods import ReviewPeriod
 from terrkit.review.pipeline import Review, review_alignment
 
+if TYPE_CHECKING:
+    from terrkit.hierarchy.tree import Hierarchy
+
 #: File names of the CSV deliverables, in writing order.
 CSV_FILES = (
     "alignment.csv",
@@ -63,6 +72,9 @@ WORKBOOK = "realignment.xlsx"
 
 #: Every file :func:`write_realignment` writes.
 FILES = (*CSV_FILES, WORKBOOK)
+
+#: The KPIs of every district and region, written when the plan carries a sales hierarchy.
+HIERARCHY_FILE = "hierarchy_levels.csv"
 
 
 @dataclass
@@ -86,6 +98,8 @@ class Realignment:
         One row per proposed territory (the ``territory_summary.csv`` table).
     period_label : str
         The review period (``2025``): the revenue column of ``changes.csv`` is named for it.
+    hierarchy : Hierarchy or None
+        The districts and regions of the proposed territories (:meth:`with_hierarchy`); None: a flat plan.
     """
 
     alignment: pd.DataFrame
@@ -97,19 +111,53 @@ class Realignment:
     review: Review | None
     territory_summary: pd.DataFrame
     period_label: str = ""
+    hierarchy: Hierarchy | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The deliverable tables by file name (the revenue column named for the period)."""
+        """The deliverable tables by file name (the revenue column named for the period); with a
+        hierarchy, ``alignment.csv`` carries the level columns and ``hierarchy_levels.csv`` is added."""
         changes = self.changes
         if self.period_label:
             changes = changes.rename(columns={"revenue": revenue_column(self.period_label)})
-        return {
-            "alignment.csv": self.alignment,
+        alignment = self.alignment if self.hierarchy is None else self.hierarchy.on_alignment(self.alignment)
+        out = {
+            "alignment.csv": alignment,
             "account_assignments.csv": self.assignments,
             "changes.csv": changes,
             "territory_summary.csv": self.territory_summary,
             "rep_movement.csv": self.movement.reset_index(),
         }
+        if self.hierarchy is not None:
+            out[HIERARCHY_FILE] = self.hierarchy_levels()
+        return out
+
+    def with_hierarchy(self, tree: Hierarchy | None) -> Realignment:
+        """The plan with ``tree`` as its districts and regions (None: flat), checked against its territories.
+
+        Raises
+        ------
+        TerrkitError
+            The tree does not hold exactly the plan's territories, or does not nest.
+        """
+        plan = dataclasses.replace(self, hierarchy=tree)
+        if tree is not None:
+            _check_hierarchy(plan)
+        return plan
+
+    def hierarchy_levels(self) -> pd.DataFrame:
+        """KPIs of every district and region, added up from ``territory_summary`` (``hierarchy_levels.csv``).
+
+        Raises
+        ------
+        TerrkitError
+            The plan has no hierarchy.
+        """
+        from terrkit.hierarchy.rollup import levels_table, rollup
+
+        if self.hierarchy is None:
+            raise TerrkitError("the plan has no hierarchy; attach one with with_hierarchy")
+        territories = self.territory_summary.set_index("territory_id")
+        return levels_table(rollup(territories, self.hierarchy), self.hierarchy)
 
 
 def plan_realignment(
@@ -167,19 +215,10 @@ def plan_realignment(
     changes = describe_changes(changes, assignments)
     movement = rep_movement(assignments, revenue, reps)
     summary = movement_summary(current_alignment, alignment, assignments, revenue)
-    credited = accounts.assign(owner_rep_id=assignments["new_rep_id"].to_numpy())
-    review = review_alignment(
-        credited, sales, reps, alignment, period, units=units, scores=scores, coverage=False, shapes=shapes
-    )
-    summary_table = review.territories.copy()
-    inflow = changes.assign(
-        territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
-    )
-    gained = inflow.groupby("territory_id").agg(
-        accounts_gained=("account_id", "size"), revenue_gained=("revenue", "sum")
-    )
-    summary_table = summary_table.join(gained).fillna({"accounts_gained": 0, "revenue_gained": 0.0})
-    summary_table["accounts_gained"] = summary_table["accounts_gained"].astype(int)
+    review, summary_table = review_proposal(
+        accounts, sales, reps, alignment, assignments, changes, period,
+        units=units, scores=scores, shapes=shapes,
+    )  # fmt: skip
     summary_table = summary_table.reset_index()
     if reps is not None and "name" in reps.columns and "rep_id" in summary_table:
         names = reps.drop_duplicates("rep_id").set_index("rep_id")["name"]
@@ -191,13 +230,56 @@ def plan_realignment(
     )
 
 
+def review_proposal(
+    accounts: pd.DataFrame,
+    sales: pd.DataFrame,
+    reps: pd.DataFrame,
+    alignment: pd.DataFrame,
+    assignments: pd.DataFrame,
+    changes: pd.DataFrame,
+    period: ReviewPeriod,
+    *,
+    units: gpd.GeoDataFrame | None = None,
+    scores: pd.DataFrame | None = None,
+    shapes: bool = True,
+) -> tuple[Review, pd.DataFrame]:
+    """The performance review of a proposal, and its territories with what each gains from other reps.
+
+    Every account is credited to its new rep (``assignments``' ``new_rep_id``); the review runs without
+    the coverage checks.
+
+    Returns
+    -------
+    Review
+        :func:`terrkit.review.pipeline.review_alignment` of the proposal.
+    pandas.DataFrame
+        ``Review.territories`` (indexed by ``territory_id``) with ``accounts_gained`` and ``revenue_gained``:
+        the accounts of ``changes`` that come to the territory, and their revenue.
+    """
+    credited = accounts.assign(owner_rep_id=assignments["new_rep_id"].to_numpy())
+    review = review_alignment(
+        credited, sales, reps, alignment, period, units=units, scores=scores, coverage=False, shapes=shapes
+    )
+    inflow = changes.assign(
+        territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
+    )
+    gained = inflow.groupby("territory_id").agg(
+        accounts_gained=("account_id", "size"), revenue_gained=("revenue", "sum")
+    )
+    table = review.territories.join(gained).fillna({"accounts_gained": 0, "revenue_gained": 0.0})
+    table["accounts_gained"] = table["accounts_gained"].astype(int)
+    return review, table
+
+
 def check_realignment(plan: Realignment, unit_ids: pd.Series | None = None) -> None:
     """Check the invariants of the deliverables; raise :class:`TerrkitError` naming the first broken one.
 
     - every unit exactly once in ``alignment`` (and exactly the units of ``unit_ids`` when given);
     - every account once in ``account_assignments``;
     - ``changes`` holds exactly the accounts whose old and new rep differ, with the same reps;
-    - revenue gained minus lost sums to zero over reps, and equals the change list's revenue.
+    - revenue gained minus lost sums to zero over reps, and equals the change list's revenue;
+    - with a hierarchy: it holds exactly the proposed territories, each in one node of every level, and
+      no id names nodes of two levels.
     """
     align = plan.alignment
     if align["unit_id"].duplicated().any():
@@ -232,6 +314,21 @@ def check_realignment(plan: Realignment, unit_ids: pd.Series | None = None) -> N
         or abs(float(mv["revenue_gained"].sum()) - float(plan.changes["revenue"].sum())) > tol
     ):
         raise TerrkitError("revenue gained and lost per rep does not add up to the change list")
+    if plan.hierarchy is not None:
+        _check_hierarchy(plan)
+
+
+def _check_hierarchy(plan: Realignment) -> None:
+    """The tree holds exactly the plan's territories and nests (:meth:`Hierarchy.check`)."""
+    tree = plan.hierarchy
+    planned = set(plan.alignment["territory_id"].astype(str))
+    held = set(tree.tree["territory_id"].astype(str))
+    if planned != held:
+        odd = sorted(planned ^ held)[0]
+        where = "the hierarchy lacks" if odd in planned else "the plan has no"
+        raise TerrkitError(f"{where} territory {odd}: the hierarchy must hold exactly the plan's territories")
+    tree.check("hierarchy")  # a DataValidationError is a TerrkitError
+    tree.parent_links()
 
 
 def write_realignment(
@@ -250,8 +347,8 @@ def write_realignment(
     """
     check_realignment(plan, unit_ids)
     folder = Path(output_dir)
-    paths = {name: folder / name for name in FILES}
     tables = plan.tables()
+    paths = {name: folder / name for name in (*tables, WORKBOOK)}
     with ExitStack() as stack:
         for name, table in tables.items():
             tmp = stack.enter_context(atomic_path(paths[name]))

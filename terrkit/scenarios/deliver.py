@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from terrkit.io import write_csv, write_json
-from terrkit.realign.deliverables import Realignment, write_realignment
+from terrkit.realign.deliverables import Realignment, review_proposal, write_realignment
 from terrkit.realign.moves import (
     VACANT,
     account_assignments,
@@ -31,7 +31,6 @@ from terrkit.realign.moves import (
     proposal_alignment,
     rep_movement,
 )
-from terrkit.review.pipeline import review_alignment
 from terrkit.scenarios.baseline import MEASURES, Baseline
 from terrkit.scenarios.books import Bands, book_territory, book_totals
 from terrkit.scenarios.staged import StagedOutcome
@@ -80,20 +79,10 @@ def scenario_realignment(
     changes = change_list(assignments, revenue)
     movement = rep_movement(assignments, revenue, roster)
     summary = movement_summary(base.alignment, alignment, assignments, revenue)
-    credited = base.accounts.assign(owner_rep_id=assignments["new_rep_id"].to_numpy())
-    review = review_alignment(
-        credited, base.dataset.sales, roster, alignment, base.period, units=base.units, scores=base.scores,
-        coverage=False, shapes=shapes,
+    review, table = review_proposal(
+        base.accounts, base.dataset.sales, roster, alignment, assignments, changes, base.period,
+        units=base.units, scores=base.scores, shapes=shapes,
     )  # fmt: skip
-    table = review.territories.copy()
-    inflow = changes.assign(
-        territory_id=changes["account_id"].map(assignments.set_index("account_id")["territory_id"])
-    )
-    gained = inflow.groupby("territory_id").agg(
-        accounts_gained=("account_id", "size"), revenue_gained=("revenue", "sum")
-    )
-    table = table.join(gained).fillna({"accounts_gained": 0, "revenue_gained": 0.0})
-    table["accounts_gained"] = table["accounts_gained"].astype(int)
     return Realignment(
         alignment, rep_map, assignments, changes, movement, summary, review, table.reset_index()
     )

@@ -40,8 +40,14 @@ FILES: dict[str, FileInfo] = {
         "the CRM admin loads the new owners; finance updates commission splits",
     ),
     "alignment.csv": FileInfo(
-        "every unit (county, ZIP cell, named account) with its proposed territory and rep",
+        "every unit (county, ZIP cell, named account) with its proposed territory, the district and region "
+        "of that territory when the run has a sales hierarchy (region_id, district_id), and its rep",
         "the CRM admin loads the territory rules (a county rule with its ZIP-cell and account exceptions)",
+    ),
+    "hierarchy_levels.csv": FileInfo(
+        "one row per region and district of the plan of record: the ids of its parents, and the accounts, "
+        "sales, potential, workload and quotas of its territories added up, with balance and flags",
+        "regional and district managers: their part of the plan; finance: quotas by region",
     ),
     "territory_summary.csv": FileInfo(
         "one row per proposed territory: accounts, revenue, potential, workload, balance, travel, "
@@ -49,8 +55,8 @@ FILES: dict[str, FileInfo] = {
         "sales leadership and finance: quota setting for the new territories",
     ),
     "realignment.xlsx": FileInfo(
-        "the five files above as sheets of one workbook, ids kept as text (ZIP and FIPS codes keep their "
-        "leading zeros)",
+        "the files above (alignment, account lists, territory summary, rep movement, hierarchy levels) as "
+        "sheets of one workbook, ids kept as text (ZIP and FIPS codes keep their leading zeros)",
         "sales managers and finance who work in a spreadsheet",
     ),
     "rep_impact.csv": FileInfo(
@@ -143,6 +149,16 @@ FILES: dict[str, FileInfo] = {
     "plans/compact_design_summary.json": FileInfo(
         "the optimizer's status, objective, bound and gap for that design",
         "analysts: audit of the design run",
+    ),
+    "plans/nested_design.csv": FileInfo(
+        "an option, not the plan of record: a nested design from scratch (regions, then districts inside "
+        "them, then territories inside the districts), unit by unit with the id of every level",
+        "sales leadership: a reference for redrawing regions and districts",
+    ),
+    "plans/nested_design_summary.json": FileInfo(
+        "every level of that design: status, tolerances, largest deviations, seconds, and what nesting "
+        "costs against the flat design",
+        "analysts: audit of the nested design",
     ),
     # 30 workload
     "accounts_scored.csv": FileInfo(

@@ -59,7 +59,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "to_rep_name": ("the name of the rep who takes the account over", TEXT),
     "state": ("US state (two letters)", TEXT),
     "industry": ("the account's industry", TEXT),
-    "level": ("the unit's level: `county`, `zip` (a ZIP cell) or `account` (a named account)", TEXT),
+    "level": (
+        "the unit's level: `county`, `zip` (a ZIP cell) or `account` (a named account); in a hierarchy file, "
+        "the row's level of the sales hierarchy (`region`, `district`, `territory`)",
+        TEXT,
+    ),
     "is_center": ("the unit is its territory's center", FLAG),
     # the change lists
     "account_type": (
@@ -240,6 +244,7 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
     (r"(\w+)_after", "{0} after the change", "as {0}"),
     (r"(\w+)_change", "{0} after minus before", "as {0}"),
     (r"(\w+)_target", "the territory's target {0} (the equal share)", "as {0}"),
+    (r"(\w+)_id", "the {0} (a level of the sales hierarchy above the territories) it belongs to", ID),
 )
 
 
