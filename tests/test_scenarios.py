@@ -291,3 +291,26 @@ def test_the_command_line_plans_an_event_on_a_generated_company(small_company_di
     args = parser.parse_args(["scenario", "capacity", str(small_company_dir), "--out", str(tmp_path / "x")])
     with pytest.raises(ConfigError, match="--fraction"):
         cli.run(args)
+
+
+@pytest.mark.slow
+def test_an_event_on_an_imported_company_writes_every_unit_of_the_layer(imported_company_dir, tmp_path):
+    """Counties without accounts have no territory in an import; the event's plan assigns them, and its files
+    are checked against the unit layer, not against the units that had a territory before."""
+    from terrkit.cli import main
+    from terrkit.realign import VACANT
+
+    out = tmp_path / "joins"
+    code = main(["scenario", "rep-joins", str(imported_company_dir), "--out", str(out), "--time-limit", "10"])
+    assert code == 0
+    current = pd.read_csv(imported_company_dir / "current_alignment.csv", dtype=str)
+    alignment = pd.read_csv(out / "alignment.csv", dtype=str)
+    assert alignment["unit_id"].is_unique and alignment["territory_id"].notna().all()
+    counties = set(alignment.loc[alignment["level"] == "county", "unit_id"]) | set(
+        alignment.loc[alignment["level"] != "county", "parent_id"]
+    )
+    assert set(current["unit_id"]) < counties  # more units than had a territory today, every one placed
+    asg = pd.read_csv(out / "account_assignments.csv", dtype=str)
+    changes = pd.read_csv(out / "changes.csv", dtype=str)
+    moved = asg[asg["old_rep_id"].fillna(VACANT) != asg["new_rep_id"].fillna(VACANT)]
+    assert set(moved["account_id"]) == set(changes["account_id"])

@@ -304,7 +304,7 @@ class ScenarioResult:
 
 def write_scenario(result: ScenarioResult, folder: str | os.PathLike, base: Baseline) -> dict[str, Path]:
     """Write the event's deliverables into ``folder`` (see the module docstring); returns name -> path."""
-    paths = write_realignment(result.plan, folder, base.alignment["unit_id"].astype(str))
+    paths = write_realignment(result.plan, folder, base.units["unit_id"].astype(str))
     folder = Path(folder)
     paths["scenario_comparison.csv"] = write_csv(
         result.comparison.reset_index(), folder / "scenario_comparison.csv"
