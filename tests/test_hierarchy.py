@@ -398,6 +398,14 @@ def test_report_run_carries_the_hierarchy_in_the_plan_of_record(generated_report
     assert (nested.groupby("district_id")["region_id"].nunique() == 1).all()
     assert not (run / "nested_design.csv").exists()
 
+    # a mid-year event on the plan of record keeps its tree, in the same columns
+    for event in ("rep-leaves", "capacity"):
+        after = pd.read_csv(run / "scenarios" / event / "alignment.csv", dtype=str, keep_default_na=False)
+        cols = list(after.columns)
+        at = cols.index("territory_id")
+        assert cols[at + 1 : at + 3] == ["region_id", "district_id"], event
+        assert (after.groupby("territory_id")["district_id"].nunique() == 1).all()
+
 
 def test_a_plan_takes_the_given_parent_columns_else_groups_its_territories(nested):
     units, plan = nested

@@ -89,7 +89,7 @@ def scenario_realignment(
 
 
 def with_parents(base: Baseline, alignment: pd.DataFrame) -> pd.DataFrame:
-    """The proposal with the hierarchy's parent columns of the alignment in force (``district_id``...).
+    """The proposal with the parent columns of the alignment in force, right after ``territory_id``.
 
     Territories keep their parents; a new territory takes the parents of the territory most of its units
     come from.
@@ -110,7 +110,10 @@ def with_parents(base: Baseline, alignment: pd.DataFrame) -> pd.DataFrame:
         )
         for col in cols:
             out.loc[new, col] = out.loc[new, "territory_id"].map(origin.map(parents[col])).to_numpy()
-    return out
+    # the level columns right after territory_id, top first, as in the realignment's alignment.csv
+    first = list(alignment.columns)
+    at = first.index("territory_id") + 1
+    return out[first[:at] + cols + first[at:]]
 
 
 def proposal_of(base: Baseline, territory_ids: list[str], labels: np.ndarray) -> pd.Series:
