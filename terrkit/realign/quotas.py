@@ -16,8 +16,10 @@ every territory gets its share rounded down, and the steps left over go one each
 the largest fractions dropped (ties to the first territory in order), so the rounded quotas still add up
 to :math:`Q` exactly. No floor or cap is applied: a territory with neither sales nor potential gets no quota.
 
->>> quotas = set_quotas(summary["sales"], summary["potential"], reps["quota"].sum(), history_weight=0.5)
->>> summary = with_next_year_quotas(summary, quotas, year_fraction=1.0)
+Usage, with a realignment's territory summary::
+
+    quotas = set_quotas(summary["sales"], summary["potential"], company_quota_of(reps), history_weight=0.5)
+    summary = with_next_year_quotas(summary, quotas, year_fraction=1.0)
 """
 
 from __future__ import annotations
