@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from terrkit.realign.moves import VACANT
+from terrkit.review.kpis import rep_names
 
 #: Why an account's rep changes or stays (the ``change_reason`` column).
 REASONS = {
@@ -94,7 +95,7 @@ def describe_assignments(
         new_rep_id, new_rep_name, changed, change_reason, effective_date``, one row per account, in the
         order of ``assignments``.
     """
-    names = _rep_names(reps)
+    names = rep_names(reps)
     units = accounts["unit_id"].astype(str).to_numpy()
     today = current_alignment.drop_duplicates("unit_id").set_index(current_alignment["unit_id"].astype(str))
     today = today[~today.index.duplicated()]
@@ -182,9 +183,3 @@ def revenue_column(period_label: str) -> str:
     'revenue_2025'
     """
     return f"revenue_{period_label}"
-
-
-def _rep_names(reps: pd.DataFrame | None) -> pd.Series:
-    if reps is None or "name" not in reps.columns:
-        return pd.Series(dtype=object)
-    return reps.drop_duplicates("rep_id").set_index("rep_id")["name"]

@@ -52,6 +52,7 @@ from terrkit.realign.moves import (
     rep_movement,
 )
 from terrkit.realign.plan_files import plan_alignment
+from terrkit.review.kpis import rep_names
 from terrkit.review.periods import ReviewPeriod
 from terrkit.review.pipeline import Review, review_alignment
 
@@ -221,9 +222,10 @@ def plan_realignment(
     )  # fmt: skip
     summary_table = summary_table.reset_index()
     if reps is not None and "name" in reps.columns and "rep_id" in summary_table:
-        names = reps.drop_duplicates("rep_id").set_index("rep_id")["name"]
         summary_table.insert(
-            summary_table.columns.get_loc("rep_id") + 1, "rep_name", summary_table["rep_id"].map(names)
+            summary_table.columns.get_loc("rep_id") + 1,
+            "rep_name",
+            summary_table["rep_id"].map(rep_names(reps)),
         )
     return Realignment(
         alignment, rep_map, assignments, changes, movement, summary, review, summary_table, period.label

@@ -37,6 +37,19 @@ from terrkit.review.periods import ReviewPeriod
 SUM_COLUMNS = ("accounts", "customers", "sales", "sales_prev", "new_customers", "lost_customers")
 
 
+def rep_names(reps: pd.DataFrame | None) -> pd.Series:
+    """Each rep's name by ``rep_id`` (the roster's first row per rep); empty when the roster has no names.
+
+    Examples
+    --------
+    >>> rep_names(pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann Lee", "Bo Kim"]}))["R2"]
+    'Bo Kim'
+    """
+    if reps is None or not {"rep_id", "name"} <= set(reps.columns):
+        return pd.Series(dtype=object)
+    return reps.drop_duplicates("rep_id").set_index("rep_id")["name"]
+
+
 def territory_of_accounts(accounts: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFrame:
     """Territory and territory rep of every account, and whether its owner is an exception.
 

@@ -15,7 +15,14 @@ import pandas as pd
 from terrkit.review.balance import balance_indices, deviation_from_mean
 from terrkit.review.compactness import distance_to_home, polsby_popper, weighted_mean_distance
 from terrkit.review.coverage import coverage_checks
-from terrkit.review.kpis import account_activity, flag_kpis, rep_kpis, territory_kpis, territory_of_accounts
+from terrkit.review.kpis import (
+    account_activity,
+    flag_kpis,
+    rep_kpis,
+    rep_names,
+    territory_kpis,
+    territory_of_accounts,
+)
 from terrkit.review.periods import ReviewPeriod
 from terrkit.review.plans import GROW_BELOW, TerritoryPlans, territory_plans
 
@@ -165,7 +172,6 @@ def review_alignment(
     if "potential" in frame:
         plan_frame = frame.assign(potential=frame["potential"] * fraction, rep_id=frame["territory_rep_id"])
         if "name" in reps:
-            names = reps.drop_duplicates("rep_id").set_index("rep_id")["name"]
-            plan_frame["rep_name"] = plan_frame["rep_id"].map(names)
+            plan_frame["rep_name"] = plan_frame["rep_id"].map(rep_names(reps))
         plans = territory_plans(plan_frame, top=top_targets, grow_below=grow_below)
     return Review(period, frame, terr, rep, balance_indices(terr, measures), issues, plans)

@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from terrkit.review.kpis import rep_names
 from terrkit.summary.answer import (
     ISSUES_FILE,
     LAYER_FILE,
@@ -105,7 +106,7 @@ def _changes(path: Path) -> pd.DataFrame | None:
 def _rep_names(folder: Path, reps: pd.DataFrame | None) -> pd.Series:
     for frame in (_csv(folder / "review_rep_kpis.csv"), reps):
         if frame is not None and {"rep_id", "name"} <= set(frame.columns):
-            return frame.drop_duplicates("rep_id").set_index("rep_id")["name"].astype(str)
+            return rep_names(frame).astype(str)
     return pd.Series(dtype=str)
 
 
