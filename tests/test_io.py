@@ -196,3 +196,25 @@ def test_terrkit_warnings_read_as_messages_about_the_data():
         "DataWarning: 3 accounts fell back\n"
     )
     assert "/x/y.py:7: UserWarning" in warnings.formatwarning("other", UserWarning, "/x/y.py", 7)
+
+
+def test_write_all_writes_every_file_or_none(tmp_path):
+    from terrkit.io import write_all
+
+    (tmp_path / "b.txt").write_text("old")
+
+    def boom(tmp):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_all({tmp_path / "a.txt": lambda tmp: tmp.write_text("a"), tmp_path / "b.txt": boom})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt"]  # no a.txt, no temporary file
+    assert (tmp_path / "b.txt").read_text() == "old"
+    written = write_all(
+        {
+            tmp_path / "a.txt": lambda tmp: tmp.write_text("a"),
+            tmp_path / "b.txt": lambda tmp: tmp.write_text("b"),
+        }
+    )
+    assert written == [tmp_path / "a.txt", tmp_path / "b.txt"]
+    assert [(tmp_path / n).read_text() for n in ("a.txt", "b.txt")] == ["a", "b"]

@@ -1,7 +1,15 @@
 """Reading, validating and writing terrkit data."""
 
 from terrkit.io.load import Dataset, ValidationSummary, load_dataset, load_units
-from terrkit.io.write import atomic_path, replace_folder, write_csv, write_geo, write_json, write_text
+from terrkit.io.write import (
+    atomic_path,
+    replace_folder,
+    write_all,
+    write_csv,
+    write_geo,
+    write_json,
+    write_text,
+)
 
 __all__ = [
     "Dataset",
@@ -10,6 +18,7 @@ __all__ = [
     "load_dataset",
     "load_units",
     "replace_folder",
+    "write_all",
     "write_csv",
     "write_geo",
     "write_json",

@@ -13,8 +13,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,29 @@ def _write_atomic(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path
     with atomic_path(path) as tmp:
         write(tmp)
     return Path(path)
+
+
+def write_all(writers: Mapping[str | os.PathLike, Callable[[Path], Any]]) -> list[Path]:
+    """Write several files, all or none.
+
+    Each writer writes its file's temporary path (:func:`atomic_path`); the files are renamed into place
+    only when every one is complete. If any writer fails, no file appears and existing files of the same
+    names are left as they were.
+
+    Parameters
+    ----------
+    writers : mapping
+        Destination path -> function writing the file at the path it is given.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The destinations, in the order given.
+    """
+    with ExitStack() as stack:
+        for path, write in writers.items():
+            write(stack.enter_context(atomic_path(path)))
+    return [Path(path) for path in writers]
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike, *, index: bool = False, **kwargs: Any) -> Path:

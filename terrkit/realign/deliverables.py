@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,7 +40,7 @@ import geopandas as gpd
 import pandas as pd
 
 from terrkit.exceptions import TerrkitError
-from terrkit.io import atomic_path
+from terrkit.io import write_all
 from terrkit.realign.account_lists import describe_assignments, describe_changes, revenue_column
 from terrkit.realign.moves import (
     VACANT,
@@ -351,12 +350,11 @@ def write_realignment(
     folder = Path(output_dir)
     tables = plan.tables()
     paths = {name: folder / name for name in (*tables, WORKBOOK)}
-    with ExitStack() as stack:
-        for name, table in tables.items():
-            tmp = stack.enter_context(atomic_path(paths[name]))
-            table.to_csv(tmp, index=False)
-        tmp = stack.enter_context(atomic_path(paths[WORKBOOK]))
-        write_workbook(tables, tmp)
+    writers = {
+        paths[name]: (lambda tmp, t=table: t.to_csv(tmp, index=False)) for name, table in tables.items()
+    }
+    writers[paths[WORKBOOK]] = lambda tmp: write_workbook(tables, tmp)
+    write_all(writers)
     return paths
 
 

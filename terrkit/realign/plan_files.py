@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
 
-from terrkit.io import atomic_path
+from terrkit.io import write_all
 from terrkit.realign.moves import proposal_alignment
 
 #: The folder of a run's other plans.
@@ -110,8 +109,7 @@ def write_plans(plans: Mapping[str, pd.DataFrame], output_dir: str | os.PathLike
     """
     folder = Path(output_dir) / PLANS_FOLDER
     paths = {name: folder / name for name in plans}
-    with ExitStack() as stack:
-        for name, table in plans.items():
-            tmp = stack.enter_context(atomic_path(paths[name]))
-            table.to_csv(tmp, index=False)
+    write_all(
+        {paths[name]: (lambda tmp, t=table: t.to_csv(tmp, index=False)) for name, table in plans.items()}
+    )
     return paths
