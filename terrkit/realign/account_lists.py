@@ -97,10 +97,8 @@ def describe_assignments(
     """
     names = rep_names(reps)
     units = accounts["unit_id"].astype(str).to_numpy()
-    today = current_alignment.drop_duplicates("unit_id").set_index(current_alignment["unit_id"].astype(str))
-    today = today[~today.index.duplicated()]
-    proposal = proposed_alignment.drop_duplicates("unit_id")
-    proposal = proposal.set_index(proposal["unit_id"].astype(str))
+    today = _first_per_unit(current_alignment)
+    proposal = _first_per_unit(proposed_alignment)
     old = assignments["old_rep_id"]
     new = assignments["new_rep_id"]
     changed = (old.fillna(VACANT) != new.fillna(VACANT)).to_numpy()
@@ -183,3 +181,9 @@ def revenue_column(period_label: str) -> str:
     'revenue_2025'
     """
     return f"revenue_{period_label}"
+
+
+def _first_per_unit(alignment: pd.DataFrame) -> pd.DataFrame:
+    """The alignment's first row per unit, indexed by the unit id as text."""
+    keyed = alignment.set_index(alignment["unit_id"].astype(str))
+    return keyed[~keyed.index.duplicated()]
