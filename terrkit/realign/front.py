@@ -450,9 +450,8 @@ def explain_recommendation(
         & (less.index != "current")
     ]
     if len(less):
-        alt = less.sort_values(["balance", "revenue_moved_share"]).iloc[
-            0
-        ]  # the best balanced of those that move less
+        # the best balanced of those that move less
+        alt = less.sort_values(["balance", "revenue_moved_share"]).iloc[0]
         parts.append(
             f"Moving less is possible ({alt.name}: {alt['revenue_moved_share']:.1%} of revenue) but leaves a "
             "territory "
