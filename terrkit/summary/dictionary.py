@@ -264,9 +264,10 @@ def column_info(column: str) -> tuple[str, str] | None:
         match = re.fullmatch(pattern, column)
         if match:
             base = COLUMNS.get(match[1])
-            if unit.startswith("as ") and base is None:
+            takes_base_unit = unit.startswith("as ")  # "as {0}": the unit of the column it is derived from
+            if takes_base_unit and base is None:
                 continue
-            return meaning.format(match[1]), base[1] if unit.startswith("as ") else unit
+            return meaning.format(match[1]), base[1] if takes_base_unit else unit
     return None
 
 
