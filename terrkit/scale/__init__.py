@@ -1,0 +1,1 @@
+"""Account-level steps on pandas or Dask: one code path, two back ends (:mod:`terrkit.scale.backend`)."""
