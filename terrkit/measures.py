@@ -217,6 +217,117 @@ def ever_customers(accounts: pd.DataFrame, sales: pd.DataFrame, as_of: str | Non
     return out
 
 
+# ------------------------------------------------------------------- per-account history (either back end)
+
+#: Columns of :func:`account_history`, with the value of an account without sales rows.
+HISTORY_COLUMNS = {"sales": 0.0, "monetary": 0.0, "frequency": 0, "last_purchase": -1}
+
+
+def _quarter_rows(part: pd.DataFrame) -> pd.DataFrame:
+    """Sales rows as (account_id, quarter number, amount), rows without a numeric amount left out."""
+    amount = pd.to_numeric(part["amount"], errors="coerce").to_numpy(dtype=float)
+    quarter = period_to_quarter(part["period"]) if len(part) else np.zeros(0, dtype=np.int64)
+    keep = np.isfinite(amount)
+    return pd.DataFrame(
+        {"account_id": part["account_id"].astype(str).to_numpy()[keep], "quarter": quarter[keep],
+         "amount": amount[keep]}
+    )  # fmt: skip
+
+
+def _history_of_partition(
+    part: pd.DataFrame, q_asof: int, n_quarters: int, window: int | None
+) -> pd.DataFrame:
+    """The history of every account whose rows are all in ``part`` (see :func:`account_history`)."""
+    net = part.groupby(["account_id", "quarter"], sort=False)["amount"].sum().reset_index()
+    q = net["quarter"].to_numpy()
+    amount = net["amount"].to_numpy(dtype=float)
+    bought = amount > 0
+    in_window = np.ones(len(q), dtype=bool) if window is None else q > q_asof - window
+    frame = pd.DataFrame(
+        {
+            "account_id": net["account_id"].to_numpy(),
+            "sales": np.where(q > q_asof - n_quarters, amount, 0.0),
+            "monetary": np.where(in_window, amount, 0.0),
+            "frequency": (bought & in_window).astype(np.int64),
+            "last_purchase": np.where(bought, q, -1).astype(np.int64),
+        }
+    )
+    out = frame.groupby("account_id", sort=False).agg(
+        sales=("sales", "sum"), monetary=("monetary", "sum"), frequency=("frequency", "sum"),
+        last_purchase=("last_purchase", "max"),
+    )  # fmt: skip
+    return out.reset_index()
+
+
+def account_history(
+    sales: object, as_of: str | None = None, window: int | None = None, n_quarters: int = QUARTERS_PER_YEAR
+) -> tuple[object, str]:
+    """Per account, its sales measures up to ``as_of``, from the sales rows (pandas or Dask).
+
+    Net amounts are summed per account and quarter first (credits included), then per account:
+
+    * ``sales``: net sales over the ``n_quarters`` quarters ending at ``as_of`` (:func:`annual_sales`);
+    * ``monetary``: net sales over the last ``window`` quarters (all quarters up to ``as_of`` when None);
+    * ``frequency``: quarters with a purchase (net amount > 0) among the last ``window``;
+    * ``last_purchase``: the quarter number (:func:`period_to_quarter`) of the last purchase, -1 if none.
+
+    Parameters
+    ----------
+    sales : pandas or Dask DataFrame
+        ``account_id``, ``period``, ``amount``.
+    as_of : str, optional
+        Last quarter measured; default the latest quarter in ``sales``.
+    window : int, optional
+        Quarters of ``monetary`` and ``frequency``.
+    n_quarters : int, default 4
+        Quarters of ``sales``.
+
+    Returns
+    -------
+    (frame, as_of)
+        One row per account with sales rows up to ``as_of`` (of the input's kind: an account's rows
+        are brought together by :func:`terrkit.scale.backend.colocate` on Dask), and the as-of quarter.
+        Join it to the accounts with :func:`with_history`.
+    """
+    from terrkit.scale.backend import colocate, compute, map_partitions
+
+    _require(sales, ["account_id", "period", "amount"], "sales")
+    rows = map_partitions(
+        sales[["account_id", "period", "amount"]], _quarter_rows,
+        meta=pd.DataFrame({"account_id": pd.Series(dtype="str"), "quarter": pd.Series(dtype=np.int64),
+                           "amount": pd.Series(dtype=float)}),
+    )  # fmt: skip
+    if as_of is None or str(as_of).strip() == "":
+        latest = compute(rows["quarter"].max())
+        if latest is None or pd.isna(latest):
+            raise ConfigError("sales has no rows: there is no latest period to measure up to")
+        q_asof = int(latest)
+    else:
+        q_asof = int(period_to_quarter([str(as_of).strip().upper()])[0])
+    rows = rows[rows["quarter"] <= q_asof]
+    meta = pd.DataFrame({"account_id": pd.Series(dtype="str")} | {
+        c: pd.Series(dtype=type(v)) for c, v in HISTORY_COLUMNS.items()
+    })  # fmt: skip
+    history = map_partitions(colocate(rows, "account_id"), _history_of_partition, q_asof, n_quarters, window,
+                             meta=meta)  # fmt: skip
+    return history, quarter_to_period(q_asof)
+
+
+def with_history(accounts: object, history: object) -> object:
+    """``accounts`` with the :func:`account_history` columns (accounts without sales rows: 0 and -1).
+
+    A left join on ``account_id``: a pandas result keeps the accounts' order and index, a Dask
+    result is partitioned by account (Dask's hash join).
+    """
+    from terrkit.scale.backend import is_dask
+
+    history = history.astype({"account_id": accounts["account_id"].dtype})
+    joined = accounts.merge(history, on="account_id", how="left")
+    if not is_dask(accounts):
+        joined.index = accounts.index
+    return joined.fillna(dict(HISTORY_COLUMNS)).astype({"frequency": np.int64, "last_purchase": np.int64})
+
+
 @dataclass(frozen=True)
 class Headline:
     """The headline figures of a dataset as of a quarter, each as defined in this module.

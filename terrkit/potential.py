@@ -126,13 +126,28 @@ def _check_quantile(quantile: float) -> float:
     return q
 
 
-def _codes(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Industry and size-band codes per account; -1 where the account has no industry or employee count."""
+def industries_of(accounts: Any) -> list[str]:
+    """The industries named in the accounts, sorted: the codes of the peer groups (pandas or Dask)."""
+    from terrkit.scale.backend import compute
+
+    values = compute(accounts["industry"].dropna().astype(str).unique())
+    return sorted(str(v) for v in np.asarray(values, dtype=object))
+
+
+def _codes(
+    accounts: pd.DataFrame, industries: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Industry and size-band codes per account; -1 where the account has no industry or employee count.
+
+    ``industries`` fixes the industry codes (:func:`industries_of` on the whole table), so that every
+    partition of a Dask table codes them alike; default the industries of ``accounts`` itself.
+    """
     for c in ("industry", "employees"):
         if c not in accounts.columns:
             raise DataValidationError("accounts", f"missing column {c!r} needed for peer groups")
     industry = accounts["industry"].astype(object)
-    ind = pd.Categorical(industry.where(industry.notna(), None))
+    industry = industry.where(industry.notna(), None)
+    ind = pd.Categorical(industry) if industries is None else pd.Categorical(industry, categories=industries)
     employees = pd.to_numeric(accounts["employees"], errors="coerce")
     band = size_band(employees).codes
     negative = (employees < 0).to_numpy()
@@ -148,40 +163,111 @@ def _codes(accounts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
 # ---------------------------------------------------------------------------------- peer benchmark
 
 
+def peer_keys(ind: np.ndarray, band: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Group key and "can join" mask of every account at each level of :data:`PEER_LEVELS`.
+
+    An account without an industry (code -1) or an employee count (band -1) cannot join a group
+    that needs it: it starts at the broadest level its data allows.
+    """
+    n_band = len(SIZE_BAND_LABELS)
+    known = [(ind >= 0) & (band >= 0), ind >= 0, np.ones(len(ind), dtype=bool)]
+    keys = [np.maximum(ind, 0) * n_band + np.maximum(band, 0), np.maximum(ind, 0), np.zeros_like(ind)]
+    return keys, known
+
+
+def _group_quantiles(part: pd.DataFrame, q: float) -> pd.DataFrame:
+    """Customers and the ``q`` quantile of spend per group key, for the groups whole in ``part``."""
+    grouped = part.groupby("key", sort=True)["spend"]
+    return pd.DataFrame({"count": grouped.size(), "quantile": grouped.quantile(q)})
+
+
+def peer_benchmarks(members: Any, q: float) -> pd.DataFrame:
+    """Customers and the ``q`` quantile of their spend per peer group, exactly, on pandas or Dask.
+
+    Parameters
+    ----------
+    members : pandas or Dask DataFrame
+        The reference customers of one level: ``key`` (the group) and ``spend``.
+    q : float
+        Quantile (linear interpolation, as :meth:`pandas.Series.quantile`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group key: ``count`` and ``quantile``.
+
+    Notes
+    -----
+    A group quantile has no partition-wise form. On Dask the customers are first shuffled by group
+    (Dask's hash shuffle, which puts each group whole into one partition); every partition then takes
+    the pandas quantile of its groups, so the result equals the pandas back end's exactly.
+    """
+    from terrkit.scale.backend import colocate, partition_results
+
+    parts = partition_results(colocate(members, "key"), _group_quantiles, q)
+    table = pd.concat(parts) if parts else pd.DataFrame(columns=["count", "quantile"])
+    return table.sort_index()
+
+
+def apply_peer_benchmarks(
+    ind: np.ndarray, band: np.ndarray, tables: Sequence[pd.DataFrame], min_group: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Benchmark, level (0/1/2) and size of the group used, per account, from the group tables.
+
+    Each account takes the narrowest level its data allows whose group has at least ``min_group``
+    customers (the broadest level, all customers, needs one). Row-wise: runs on any partition.
+    """
+    keys, known = peer_keys(ind, band)
+    n = len(ind)
+    bench = np.full(n, np.nan)
+    level = np.full(n, -1, dtype=np.int8)
+    gsize = np.zeros(n, dtype=np.int64)
+    todo = np.ones(n, dtype=bool)
+    for lev, (key, placed, table) in enumerate(zip(keys, known, tables, strict=True)):
+        need = min_group if lev < 2 else 1
+        pos = pd.Index(table.index).get_indexer(key)
+        counts = np.append(table["count"].to_numpy(dtype=np.int64), 0)  # position -1: no such group
+        count = counts[pos]
+        ok = todo & placed & (count >= need)
+        bench[ok] = table["quantile"].to_numpy()[pos[ok]]
+        level[ok] = lev
+        gsize[ok] = count[ok]
+        todo &= ~ok
+    return bench, level, gsize
+
+
+def reference_members(frame: Any, level: int, industries: Sequence[str]) -> Any:
+    """The reference customers of peer level ``level`` (``key``, ``spend``), on pandas or Dask.
+
+    ``frame`` holds ``industry``, ``employees`` and ``spend`` (net sales floored at 0); customers
+    are the accounts with spend > 0 that can join the level's groups.
+    """
+    from terrkit.scale.backend import map_partitions
+
+    def members(part: pd.DataFrame) -> pd.DataFrame:
+        ind, band, _ = _codes(part, industries)
+        keys, known = peer_keys(ind, band)
+        spend = part["spend"].to_numpy(dtype=float)
+        take = known[level] & (spend > 0)
+        return pd.DataFrame({"key": keys[level][take], "spend": spend[take]})
+
+    meta = pd.DataFrame({"key": pd.Series(dtype=np.int64), "spend": pd.Series(dtype=float)})
+    return map_partitions(frame, members, meta=meta)
+
+
 def _peer_benchmark(
     ind: np.ndarray, band: np.ndarray, cur: np.ndarray, ref: np.ndarray, q: float, min_group: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Benchmark per account from the reference accounts ``ref`` (boolean mask).
 
-    An account without an industry (code -1) or an employee count (band -1) cannot join a group
-    that needs it: it starts at the broadest level its data allows, and it is not a reference
-    customer of the groups it cannot be placed in.
-
     Returns (benchmark, level 0/1/2, size of the group used).
     """
-    n_ind = int(ind.max()) + 1 if len(ind) and ind.max() >= 0 else 1
-    n_band = len(SIZE_BAND_LABELS)
-    known = [(ind >= 0) & (band >= 0), ind >= 0, np.ones(len(ind), dtype=bool)]
-    keys = [np.maximum(ind, 0) * n_band + np.maximum(band, 0), np.maximum(ind, 0), np.zeros_like(ind)]
-    sizes = [n_ind * n_band, n_ind, 1]
-    n = len(cur)
-    bench = np.full(n, np.nan)
-    level = np.full(n, -1, dtype=np.int8)
-    gsize = np.zeros(n, dtype=np.int64)
-    todo = np.ones(n, dtype=bool)
-    for lev, (key, size, placed) in enumerate(zip(keys, sizes, known, strict=True)):
+    keys, known = peer_keys(ind, band)
+    tables = []
+    for key, placed in zip(keys, known, strict=True):
         members = ref & placed
-        count = np.bincount(key[members], minlength=size)
-        need = min_group if lev < 2 else 1
-        quant = pd.Series(cur[members]).groupby(key[members]).quantile(q)
-        qarr = np.full(size, np.nan)
-        qarr[quant.index.to_numpy()] = quant.to_numpy()
-        ok = todo & placed & (count[key] >= need)
-        bench[ok] = qarr[key[ok]]
-        level[ok] = lev
-        gsize[ok] = count[key[ok]]
-        todo &= ~ok
-    return bench, level, gsize
+        tables.append(peer_benchmarks(pd.DataFrame({"key": key[members], "spend": cur[members]}), q))
+    return apply_peer_benchmarks(ind, band, tables, min_group)
 
 
 def peer_potential(

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from terrkit.exceptions import ConfigError, DataValidationError, DataWarning
-from terrkit.measures import period_to_quarter, quarter_to_period
+from terrkit.measures import account_history, period_to_quarter, with_history
 
 SCHEMES = ("abc", "rfm", "kmeans", "gmm")
 #: Ordered revenue bands of the data model (ordinal 0..4 in the firmographic features).
@@ -207,16 +207,13 @@ def abc_tiers(
         raise ConfigError(f"ABC needs {len(cuts) + 1} labels for {len(cuts)} cuts; got {labels}")
     vname, v = _value_array(df, value)
     vname = _basis_name(basis if basis is not None else vname)
-    v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
+    v = abc_value(v)
     n = len(v)
     total = v.sum()
     order = np.argsort(-v, kind="stable")
-    cum_before = np.empty(n)
     cum_incl = np.empty(n)
     if total > 0:
-        cs = np.cumsum(v[order]) / total
-        cum_incl[order] = cs
-        cum_before[order] = np.concatenate([[0.0], cs[:-1]])
+        cum_incl[order] = np.cumsum(v[order]) / total
     else:
         warnings.warn(
             f"ABC tiers: total {vname} is zero; every account gets tier {labels[-1]!r}",
@@ -224,10 +221,9 @@ def abc_tiers(
             stacklevel=2,
         )
         cum_incl[:] = 1.0
-        cum_before[:] = 1.0
-    # first cut with cum_before < cut; searchsorted(side="right") counts cuts <= cum_before
-    tier_idx = np.searchsorted(np.asarray(cuts), cum_before, side="right")
-    tier_idx = np.minimum(tier_idx, len(labels) - 1)
+    rows = np.arange(n, dtype=np.int64)
+    rules = abc_rules(pd.DataFrame({"value": v, "row": rows}), cuts)
+    tier_idx = abc_tier_codes(v, rows, rules)
     column = f"abc_tier_by_{vname}"
     out = _id_frame(df)
     out[f"abc_value_by_{vname}"] = v
@@ -237,6 +233,78 @@ def abc_tiers(
     return SegmentResult(
         "abc", column, out, profiles, params={"value": vname, "cuts": cuts, "labels": labels}
     )
+
+
+def abc_value(values: np.ndarray) -> np.ndarray:
+    """The value ABC tiers on: negative and missing values count as zero."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(v) & (v > 0), v, 0.0)
+
+
+@dataclass(frozen=True)
+class AbcRules:
+    """Where each ABC cut falls, so that any partition can tier its own accounts (:func:`abc_rules`).
+
+    Account :math:`i` (value :math:`v_i`, position :math:`r_i` in the input) is above cut :math:`k`
+    when :math:`v_i > t_k`, or :math:`v_i = t_k` and :math:`r_i < b_k`: the ``thresholds`` :math:`t_k`
+    and the ``tie_rows`` :math:`b_k` (accounts tied at the threshold are taken in input order).
+    """
+
+    total: float
+    thresholds: np.ndarray
+    tie_rows: np.ndarray
+
+
+def _ties(part: pd.DataFrame, thresholds: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    v = part["value"].to_numpy(dtype=float)
+    rows = part["row"].to_numpy(dtype=np.int64)
+    return [(float(v[v > t].sum()), rows[v == t]) for t in thresholds]
+
+
+def abc_rules(frame: Any, cuts: Sequence[float]) -> AbcRules:
+    """The ABC cut points of a table of accounts, exactly, on pandas or Dask.
+
+    The accounts ranked before account :math:`i` (larger value, or equal value and earlier in the
+    input) hold the share :math:`S_i`; the account is above cut :math:`c` when :math:`S_i < c`
+    (:func:`abc_tiers`). That set is the accounts above a value threshold :math:`t`, the smallest value
+    whose larger values sum to less than :math:`c T` (:func:`terrkit.scale.order_stats.share_thresholds`),
+    plus the first of the accounts tied at :math:`t` while their running sum stays below :math:`c T`.
+
+    Parameters
+    ----------
+    frame : pandas or Dask DataFrame
+        ``value`` (:func:`abc_value`: non-negative) and ``row`` (the account's position in the input,
+        the tie-break).
+    cuts : sequence of float
+        Increasing cumulative shares in (0, 1].
+    """
+    from terrkit.scale.backend import compute, partition_results
+    from terrkit.scale.order_stats import share_thresholds
+
+    cuts = np.asarray(cuts, dtype=float)
+    total = float(compute(frame["value"].sum()))
+    if not total > 0:
+        return AbcRules(total, np.full(len(cuts), np.inf), np.zeros(len(cuts), dtype=np.int64))
+    thresholds = share_thresholds(frame, (1.0 - cuts) * total, "value")
+    parts = partition_results(frame, _ties, thresholds)
+    tie_rows = np.zeros(len(cuts), dtype=np.int64)
+    for k, (c, t) in enumerate(zip(cuts, thresholds, strict=True)):
+        above = sum(p[k][0] for p in parts)
+        tied = np.sort(np.concatenate([p[k][1] for p in parts]))
+        # ties at t in input order: the j-th (0-based) is above the cut while above + j * t < c * total
+        take = int(np.ceil((c * total - above) / t))
+        tie_rows[k] = tied[take] if take < len(tied) else np.iinfo(np.int64).max
+    return AbcRules(total, thresholds, tie_rows)
+
+
+def abc_tier_codes(values: np.ndarray, rows: np.ndarray, rules: AbcRules) -> np.ndarray:
+    """Tier code (0 = the first tier) of each account: the number of cuts it is not above. Row-wise."""
+    v = np.asarray(values, dtype=float)
+    r = np.asarray(rows, dtype=np.int64)
+    codes = np.zeros(len(v), dtype=np.int64)
+    for t, b in zip(rules.thresholds, rules.tie_rows, strict=True):
+        codes += ~((v > t) | ((v == t) & (r < b)))
+    return codes
 
 
 def describe_abc_cuts(
@@ -311,13 +379,14 @@ def quantile_scores(x: pd.Series | np.ndarray, n_bins: int = 5, higher_is_better
     latest quarter has the best recency). For ``higher_is_better=False`` (recency) smaller
     values are better.
     """
+    from terrkit.scale.order_stats import apply_score_cuts, quantile_score_cuts
+
     x = np.asarray(x, dtype=float)
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         return np.zeros(0, dtype=np.int8)
-    r = pd.Series(x if higher_is_better else -x).rank(method="max").to_numpy().astype(np.int64)
-    s = (n_bins * r + n - 1) // n  # integer ceil(n_bins * r / n)
-    return np.clip(s, 1, n_bins).astype(np.int8)
+    v = x if higher_is_better else -x
+    _, cuts = quantile_score_cuts(pd.Series(v), n_bins)
+    return apply_score_cuts(v, cuts)
 
 
 def rfm_scores(
@@ -374,47 +443,63 @@ def rfm_scores(
         raise ConfigError(f"n_bins must be an integer >= 2; got {n_bins!r}")
     if window is not None and (not isinstance(window, int | np.integer) or window < 1):
         raise ConfigError(f"window must be a positive number of quarters or None; got {window!r}")
-    n = len(df)
-    acc = pd.Index(df["account_id"].astype(str)).get_indexer(sales["account_id"].astype(str))
-    unknown = acc < 0
+    ids = df["account_id"].astype(str)
+    unknown = ~sales["account_id"].astype(str).isin(ids)
     if unknown.any():
         warnings.warn(
             f"RFM: {int(unknown.sum())} sales rows refer to accounts not in the table; ignored",
             DataWarning,
             stacklevel=2,
         )
-    q = period_to_quarter(sales["period"])
-    if as_of is None or str(as_of).strip() == "":
-        if len(q) == 0:
-            raise ConfigError("RFM: sales is empty and no as_of period was given")
-        q_asof = int(q.max())
-    else:
-        q_asof = int(period_to_quarter([str(as_of)])[0])
-    amount = pd.to_numeric(sales["amount"], errors="coerce").to_numpy(dtype=float)
-    keep = (~unknown) & (q <= q_asof) & np.isfinite(amount)
-    acc, q, amount = acc[keep].astype(np.int64), q[keep], amount[keep]
-    q_min = int(q.min()) if len(q) else q_asof
-    n_q = q_asof - q_min + 1
-    key = acc * n_q + (q - q_min)
-    ukey, inv = np.unique(key, return_inverse=True)
-    net = np.bincount(inv.ravel(), weights=amount, minlength=len(ukey))
-    acc_u = ukey // n_q
-    q_u = ukey % n_q + q_min
-    bought = net > 0
-    in_window = np.ones(len(ukey), bool) if window is None else q_u > q_asof - window
-    frequency = np.bincount(acc_u[bought & in_window], minlength=n)
-    monetary = np.bincount(acc_u[in_window], weights=net[in_window], minlength=n)
-    last = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last, acc_u[bought], q_u[bought])
-    customer = last >= 0
-    recency = np.where(customer, q_asof - last, -1)
+    if (as_of is None or str(as_of).strip() == "") and len(sales) == 0:
+        raise ConfigError("RFM: sales is empty and no as_of period was given")
+    history, as_of_period = account_history(sales, as_of, window)
+    frame = with_history(pd.DataFrame({"account_id": ids}, index=df.index), history)
+    q_asof = int(period_to_quarter([as_of_period])[0])
+    labels = rfm_labels(frame, rfm_cuts(frame, n_bins), n_bins, q_asof)
+    out = pd.concat([_id_frame(df), labels], axis=1)
+    monetary = labels["monetary"].to_numpy()
+    profiles = describe_segments(df, out["rfm_segment"], value=monetary, value_name="monetary", label="")
+    return SegmentResult(
+        "rfm",
+        "rfm_segment",
+        out,
+        profiles,
+        params={"as_of": as_of_period, "window": window, "n_bins": n_bins},
+    )
 
-    r = np.zeros(n, np.int8)
-    f = np.zeros(n, np.int8)
-    m = np.zeros(n, np.int8)
-    r[customer] = quantile_scores(recency[customer], n_bins, higher_is_better=False)
-    f[customer] = quantile_scores(frequency[customer], n_bins)
-    m[customer] = quantile_scores(monetary[customer], n_bins)
+
+#: Named RFM segments in report order, prospects last.
+RFM_SEGMENTS = ("Champions", "Loyal", "Promising", "At risk", "Other", "Lost", PROSPECT)
+
+#: The history column each RFM score ranks: a later last purchase is a better (shorter) recency.
+RFM_MEASURES = {"r_score": "last_purchase", "f_score": "frequency", "m_score": "monetary"}
+
+
+def rfm_cuts(frame: Any, n_bins: int) -> dict[str, np.ndarray]:
+    """Where each RFM score steps up, among the ever customers of ``frame``, exactly (pandas or Dask).
+
+    ``frame`` holds the :func:`terrkit.measures.account_history` columns; the cuts are those of
+    :func:`quantile_scores` (:func:`terrkit.scale.order_stats.quantile_score_cuts`), found on either
+    back end by partition-wise passes instead of a sort.
+    """
+    from terrkit.scale.order_stats import quantile_score_cuts
+
+    customers = frame[frame["last_purchase"] >= 0]
+    return {score: quantile_score_cuts(customers, n_bins, col)[1] for score, col in RFM_MEASURES.items()}
+
+
+def rfm_labels(part: pd.DataFrame, cuts: dict[str, np.ndarray], n_bins: int, q_asof: int) -> pd.DataFrame:
+    """RFM columns of :func:`rfm_scores` for the accounts of ``part``, from :func:`rfm_cuts`. Row-wise."""
+    from terrkit.scale.order_stats import apply_score_cuts
+
+    last = part["last_purchase"].to_numpy(dtype=np.int64)
+    customer = last >= 0
+    scores = {}
+    for score, col in RFM_MEASURES.items():
+        values = part[col].to_numpy(dtype=float)
+        scores[score] = np.where(customer, apply_score_cuts(values, cuts[score]), 0).astype(np.int8)
+    r, f, m = scores["r_score"], scores["f_score"], scores["m_score"]
     hi, lo = n_bins - 1, 2  # "4 or more" and "2 or less" on a 1..5 scale, scaled for other n_bins
     if n_bins != 5:
         hi = int(np.ceil(0.8 * n_bins))
@@ -431,28 +516,20 @@ def rfm_scores(
         [PROSPECT, "Champions", "At risk", "Loyal", "Promising", "Lost"],
         default="Other",
     )
-    out = _id_frame(df)
-    rec = pd.array(recency, dtype="Int64")
+    out = pd.DataFrame(index=part.index)
+    rec = pd.array(np.where(customer, q_asof - last, 0), dtype="Int64")
     rec[~customer] = pd.NA
     out["recency_quarters"] = rec
-    out["frequency"] = frequency.astype(np.int64)
-    out["monetary"] = monetary
+    out["frequency"] = part["frequency"].to_numpy(dtype=np.int64)
+    out["monetary"] = part["monetary"].to_numpy(dtype=float)
     out["r_score"] = r
     out["f_score"] = f
     out["m_score"] = m
     digits = r.astype(np.int64) * 100 + f.astype(np.int64) * 10 + m.astype(np.int64)
     out["rfm_code"] = pd.Series(digits, index=out.index).astype(str).str.zfill(3)
     out["rfm_score"] = r.astype(np.int64) + f.astype(np.int64) + m.astype(np.int64)
-    order = ["Champions", "Loyal", "Promising", "At risk", "Other", "Lost", PROSPECT]
-    out["rfm_segment"] = pd.Categorical(seg, categories=order)
-    profiles = describe_segments(df, out["rfm_segment"], value=monetary, value_name="monetary", label="")
-    return SegmentResult(
-        "rfm",
-        "rfm_segment",
-        out,
-        profiles,
-        params={"as_of": quarter_to_period(q_asof), "window": window, "n_bins": n_bins},
-    )
+    out["rfm_segment"] = pd.Categorical(seg, categories=list(RFM_SEGMENTS))
+    return out
 
 
 # ------------------------------------------------------------------------------------- clustering

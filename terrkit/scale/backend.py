@@ -106,6 +106,16 @@ def partition_offsets(frame: Any) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
+def colocate(frame: Any, column: str) -> Any:
+    """The frame with all rows of each ``column`` value in one partition (Dask's hash shuffle).
+
+    The exact group statistics that have no partition-wise form (a group quantile, an account's
+    history over its sales rows) then run per partition on whole groups. A pandas frame is already
+    one partition.
+    """
+    return frame.shuffle(column) if is_dask(frame) else frame
+
+
 def persist(frame: Any) -> Any:
     """Keep a Dask frame's partitions in (cluster) memory for the passes that follow; pandas unchanged."""
     return frame.persist() if is_dask(frame) else frame
