@@ -1029,70 +1029,99 @@ def score_accounts(
     potential_params: dict[str, Any] | None = None,
     travel_params: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Segment, estimate potential and compute workload for every account.
+    """Segment, estimate potential and compute workload for every account, on pandas or Dask.
 
-    Steps: current annual sales (:func:`terrkit.potential.annual_sales`), potential
-    (:func:`terrkit.potential.estimate_potential`), ABC tiers on potential and RFM scores
-    (always), firmographic clusters when ``scheme`` is "kmeans" or "gmm", then workload from
-    the coverage model of ``scheme``'s segments.
+    Steps (:func:`terrkit.scale.scoring.score_frame`, one code path for both back ends): current
+    annual sales (:func:`terrkit.measures.annual_sales`), peer potential
+    (:func:`terrkit.potential.peer_potential`) or the model's, ABC tiers on potential and RFM scores
+    (always), firmographic clusters when ``scheme`` is "kmeans" or "gmm", then workload from the
+    coverage model of ``scheme``'s segments.
+
+    ``accounts`` and ``sales`` may be Dask DataFrames (``engine: dask``): the result is then a Dask
+    DataFrame partitioned by account, with the same values as the pandas result. Clusters and the
+    model potential are fitted in memory and need the pandas engine.
 
     Returns
     -------
-    (pandas.DataFrame, dict)
+    (DataFrame, dict)
         The scored accounts (``account_id``, ``unit_id``, ``owner_rep_id``, segment columns,
         ``sales``, ``potential``, ``whitespace``, ``penetration``, coverage and travel columns,
-        ``workload``) and the intermediate results (``"segments"``, ``"potential"``,
-        ``"coverage"``).
+        ``workload``) and the intermediate results: ``"coverage"`` and ``"rules"`` (the whole-table
+        statistics, :class:`terrkit.scale.scoring.ScoringRules`), and on pandas ``"segments"``,
+        ``"potential"`` and ``"main_segment"``.
     """
-    from terrkit.potential import annual_sales, estimate_potential
-    from terrkit.segment import SCHEMES, segment
+    from terrkit.potential import PotentialResult, annual_sales, model_potential
+    from terrkit.scale.backend import is_dask
+    from terrkit.scale.scoring import score_frame
+    from terrkit.segment import ABC_CUTS, SCHEMES, SegmentResult, describe_segments, segment
 
     key = str(scheme).strip().lower()
     if key not in SCHEMES:
         raise ValueError(f"unknown segmentation scheme {scheme!r}; valid schemes: {', '.join(SCHEMES)}")
     cov = load_coverage(coverage, key)  # fail fast on a bad or missing coverage table
-    cur = annual_sales(accounts, sales, as_of=as_of)
-    pp = dict(potential_params or {})
-    if potential_method == "model":
-        pp.setdefault("seed", seed)
-    pot = estimate_potential(accounts, cur, method=potential_method, quantile=quantile, **pp)
+    dask = is_dask(accounts)
+    if dask and (key in ("kmeans", "gmm") or potential_method != "peer"):
+        raise ConfigError(
+            f"scheme {key!r} with potential {potential_method!r} runs on the pandas engine only; on the dask "
+            "engine use scheme abc or rfm and potential peer (their whole-table steps have exact "
+            "partition-wise forms; clustering and the model are fitted in memory)"
+        )
     sp = dict(segment_params or {})
-    segs = {
-        "abc": segment(accounts, "abc", value=pot.accounts["potential"], **(sp if key == "abc" else {})),
-        "rfm": segment(
-            accounts, "rfm", sales=sales, as_of=cur.attrs["as_of"], **(sp if key == "rfm" else {})
-        ),
-    }
+    pp = dict(potential_params or {})
+    inputs = accounts
+    segment_column = {"abc": "abc_tier_by_potential", "rfm": "rfm_segment"}.get(key, f"{key}_segment")
+    clusters = None
     if key in ("kmeans", "gmm"):
         sp.setdefault("seed", seed)
-        segs[key] = segment(accounts, key, **sp)
-    main = segs[key]
-    wl = account_workload(accounts, main.labels[main.column], reps, coverage=cov, **(travel_params or {}))
-    out = pd.DataFrame({"account_id": accounts["account_id"].to_numpy()}, index=accounts.index)
-    for c in ("unit_id", "owner_rep_id"):
-        if c in accounts.columns:
-            out[c] = accounts[c].to_numpy()
-    out["abc_tier_by_potential"] = segs["abc"].labels[segs["abc"].column]
-    rl = segs["rfm"].labels
-    for c in ("r_score", "f_score", "m_score", "rfm_code", "rfm_score", "rfm_segment"):
-        out[c] = rl[c]
-    if key in ("kmeans", "gmm"):
-        out[main.column] = main.labels[main.column]
-    out["segment"] = wl["segment"]
-    for c in ("sales", "potential", "whitespace", "penetration"):
-        out[c] = pot.accounts[c]
-    for c in (
-        "calls_per_year",
-        "minutes_per_call",
-        "response_calls",
-        "travel_km",
-        "coverage_mode",
-        "travel_minutes",
-        "call_hours",
-        "workload",
-    ):
-        out[c] = wl[c]
-    return out, {"segments": segs, "potential": pot, "coverage": cov, "main_segment": main}
+        clusters = segment(accounts, key, **sp)
+        inputs = inputs.assign(**{segment_column: clusters.labels[clusters.column].to_numpy()})
+    estimate_column = None
+    if potential_method == "model":
+        pp.setdefault("seed", seed)
+        model = model_potential(accounts, annual_sales(accounts, sales, as_of=as_of), quantile=quantile, **pp)
+        estimate_column = "model_estimate"
+        inputs = inputs.assign(model_estimate=model.accounts["estimate"].to_numpy())
+    elif potential_method != "peer":
+        raise ValueError(f"unknown potential method {potential_method!r}; valid methods: peer, model")
+    abc_params = sp if key == "abc" else {}
+    rfm_params = sp if key == "rfm" else {}
+    scored, rules = score_frame(
+        inputs, sales, reps, cov, segment_column=segment_column, quantile=quantile,
+        min_group=int(pp.get("min_group", 20)), as_of=as_of,
+        abc_cuts=abc_params.get("cuts", ABC_CUTS), abc_labels=abc_params.get("labels", ("A", "B", "C")),
+        rfm_window=rfm_params.get("window"), n_bins=int(rfm_params.get("n_bins", 5)),
+        estimate_column=estimate_column, travel_params=travel_params,
+    )  # fmt: skip
+    scored = scored.drop(columns=["peer_level", "peer_group_size", "model_estimate"], errors="ignore")
+    if dask:
+        return scored, {"coverage": cov, "rules": rules}
+    abc_cuts = [float(c) for c in abc_params.get("cuts", ABC_CUTS)]
+    tier = scored["abc_tier_by_potential"]
+    rfm_columns = ["account_id", "r_score", "f_score", "m_score", "rfm_code", "rfm_score", "rfm_segment"]
+    rfm_used = {
+        "as_of": rules.as_of,
+        "window": rfm_params.get("window"),
+        "n_bins": rfm_params.get("n_bins", 5),
+    }
+    tier_profiles = describe_segments(
+        accounts, tier, value=scored["potential"].to_numpy(), value_name="potential", label="Tier"
+    )
+    segs = {
+        "abc": SegmentResult(
+            "abc", "abc_tier_by_potential", scored[["account_id", "abc_tier_by_potential"]], tier_profiles,
+            params={"value": "potential", "cuts": abc_cuts, "labels": list(tier.cat.categories)},
+        ),
+        "rfm": SegmentResult(
+            "rfm", "rfm_segment", scored[rfm_columns],
+            describe_segments(accounts, scored["rfm_segment"], label=""), params=rfm_used,
+        ),
+    }  # fmt: skip
+    if clusters is not None:
+        segs[key] = clusters
+    pot_cols = ["account_id", "sales", "potential", "whitespace", "penetration"]
+    potential = PotentialResult(potential_method, scored[pot_cols], params={"quantile": quantile})
+    return scored, {"segments": segs, "potential": potential, "coverage": cov, "main_segment": segs[key],
+                    "rules": rules}  # fmt: skip
 
 
 #: Columns of accounts_scored.csv.
