@@ -239,10 +239,16 @@ def unit_totals(
     A group-by sum on either back end (Dask's tree reduction: each partition sums its units, the sums
     are added); :func:`terrkit.potential.aggregate_to_units` turns it into the unit table.
     """
+    from terrkit.measures import customers_in
+
     present = [c for c in measures if c in scored.columns]
-    counted = scored[["unit_id", *present]].assign(
-        n_accounts=1, n_customers=(scored["sales"] > 0).astype(np.int64) if "sales" in present else 0
-    )
+    counted = scored[["unit_id", *present]].assign(n_accounts=1)
+    if "sales" in present:
+        counted["n_customers"] = map_partitions(
+            scored["sales"], lambda s: customers_in(s).astype(np.int64), meta=("sales", np.int64)
+        )
+    else:
+        counted["n_customers"] = 0
     sums = compute(counted.groupby("unit_id").sum())
     return sums.astype({"n_accounts": np.int64, "n_customers": np.int64})
 
