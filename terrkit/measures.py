@@ -228,35 +228,45 @@ def _quarter_rows(part: pd.DataFrame) -> pd.DataFrame:
     amount = pd.to_numeric(part["amount"], errors="coerce").to_numpy(dtype=float)
     quarter = period_to_quarter(part["period"]) if len(part) else np.zeros(0, dtype=np.int64)
     keep = np.isfinite(amount)
-    return pd.DataFrame(
-        {"account_id": part["account_id"].astype(str).to_numpy()[keep], "quarter": quarter[keep],
-         "amount": amount[keep]}
-    )  # fmt: skip
+    ids = part["account_id"].astype(str)[keep].reset_index(drop=True)  # keeps the (Arrow) string dtype
+    return pd.DataFrame({"account_id": ids, "quarter": quarter[keep], "amount": amount[keep]})
 
 
 def _history_of_partition(
     part: pd.DataFrame, q_asof: int, n_quarters: int, window: int | None
 ) -> pd.DataFrame:
-    """The history of every account whose rows are all in ``part`` (see :func:`account_history`)."""
-    net = part.groupby(["account_id", "quarter"], sort=False)["amount"].sum().reset_index()
-    q = net["quarter"].to_numpy()
-    amount = net["amount"].to_numpy(dtype=float)
-    bought = amount > 0
-    in_window = np.ones(len(q), dtype=bool) if window is None else q > q_asof - window
-    frame = pd.DataFrame(
+    """The history of every account whose rows are all in ``part`` (see :func:`account_history`).
+
+    Integer keys (account code x quarter) and ``bincount`` instead of a group-by on text: the same
+    sums, several times faster on millions of rows.
+    """
+    codes, ids = pd.factorize(part["account_id"], sort=False)
+    n = len(ids)
+    q = part["quarter"].to_numpy(dtype=np.int64)
+    if len(q) == 0:
+        return pd.DataFrame(
+            {"account_id": ids} | {c: np.zeros(0, dtype=type(v)) for c, v in HISTORY_COLUMNS.items()}
+        )
+    q_min = int(q.min())
+    span = int(q.max()) - q_min + 1
+    keys, inverse = np.unique(codes.astype(np.int64) * span + (q - q_min), return_inverse=True)
+    net = np.bincount(inverse.ravel(), weights=part["amount"].to_numpy(dtype=float), minlength=len(keys))
+    account = keys // span
+    quarter = keys % span + q_min
+    bought = net > 0
+    in_window = np.ones(len(keys), dtype=bool) if window is None else quarter > q_asof - window
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, account[bought], quarter[bought])
+    in_year = quarter > q_asof - n_quarters
+    return pd.DataFrame(
         {
-            "account_id": net["account_id"].to_numpy(),
-            "sales": np.where(q > q_asof - n_quarters, amount, 0.0),
-            "monetary": np.where(in_window, amount, 0.0),
-            "frequency": (bought & in_window).astype(np.int64),
-            "last_purchase": np.where(bought, q, -1).astype(np.int64),
+            "account_id": ids,
+            "sales": np.bincount(account[in_year], weights=net[in_year], minlength=n),
+            "monetary": np.bincount(account[in_window], weights=net[in_window], minlength=n),
+            "frequency": np.bincount(account[bought & in_window], minlength=n).astype(np.int64),
+            "last_purchase": last,
         }
     )
-    out = frame.groupby("account_id", sort=False).agg(
-        sales=("sales", "sum"), monetary=("monetary", "sum"), frequency=("frequency", "sum"),
-        last_purchase=("last_purchase", "max"),
-    )  # fmt: skip
-    return out.reset_index()
 
 
 def account_history(

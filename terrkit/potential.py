@@ -235,23 +235,47 @@ def apply_peer_benchmarks(
     return bench, level, gsize
 
 
-def reference_members(frame: Any, level: int, industries: Sequence[str]) -> Any:
-    """The reference customers of peer level ``level`` (``key``, ``spend``), on pandas or Dask.
+#: Stride between the peer levels in the combined group key of :func:`reference_members` (larger than
+#: any key of one level: industries x size bands).
+LEVEL_STRIDE = 1_000_000_000
+
+
+def _member_rows(ind: np.ndarray, band: np.ndarray, spend: np.ndarray, ref: np.ndarray) -> pd.DataFrame:
+    """(key, spend) of the reference accounts ``ref``, once per level whose groups they can join."""
+    keys, known = peer_keys(ind, band)
+    takes = [placed & ref for placed in known]
+    combined = [
+        lev * LEVEL_STRIDE + key[take] for lev, (key, take) in enumerate(zip(keys, takes, strict=True))
+    ]
+    return pd.DataFrame({"key": np.concatenate(combined), "spend": np.concatenate([spend[t] for t in takes])})
+
+
+def reference_members(frame: Any, industries: Sequence[str]) -> Any:
+    """The reference customers of every peer level (``key``, ``spend``), on pandas or Dask.
 
     ``frame`` holds ``industry``, ``employees`` and ``spend`` (net sales floored at 0); customers
-    are the accounts with spend > 0 that can join the level's groups.
+    are the accounts with spend > 0, once per level whose groups they can join. ``key`` is
+    ``level * LEVEL_STRIDE + group``, so one shuffle brings every group of every level together.
     """
     from terrkit.scale.backend import map_partitions
 
     def members(part: pd.DataFrame) -> pd.DataFrame:
         ind, band, _ = _codes(part, industries)
-        keys, known = peer_keys(ind, band)
         spend = part["spend"].to_numpy(dtype=float)
-        take = known[level] & (spend > 0)
-        return pd.DataFrame({"key": keys[level][take], "spend": spend[take]})
+        return _member_rows(ind, band, spend, spend > 0)
 
     meta = pd.DataFrame({"key": pd.Series(dtype=np.int64), "spend": pd.Series(dtype=float)})
     return map_partitions(frame, members, meta=meta)
+
+
+def split_levels(table: pd.DataFrame) -> list[pd.DataFrame]:
+    """The per-level group tables of a :func:`peer_benchmarks` table keyed by :func:`reference_members`."""
+    level = table.index.to_numpy() // LEVEL_STRIDE
+    out = []
+    for lev in range(len(PEER_LEVELS)):
+        part = table[level == lev]
+        out.append(part.set_axis(part.index.to_numpy() - lev * LEVEL_STRIDE))
+    return out
 
 
 def _peer_benchmark(
@@ -261,11 +285,7 @@ def _peer_benchmark(
 
     Returns (benchmark, level 0/1/2, size of the group used).
     """
-    keys, known = peer_keys(ind, band)
-    tables = []
-    for key, placed in zip(keys, known, strict=True):
-        members = ref & placed
-        tables.append(peer_benchmarks(pd.DataFrame({"key": key[members], "spend": cur[members]}), q))
+    tables = split_levels(peer_benchmarks(_member_rows(ind, band, cur, ref), q))
     return apply_peer_benchmarks(ind, band, tables, min_group)
 
 

@@ -483,10 +483,11 @@ def rfm_cuts(frame: Any, n_bins: int) -> dict[str, np.ndarray]:
     :func:`quantile_scores` (:func:`terrkit.scale.order_stats.quantile_score_cuts`), found on either
     back end by partition-wise passes instead of a sort.
     """
-    from terrkit.scale.order_stats import quantile_score_cuts
+    from terrkit.scale.order_stats import quantile_score_cuts_by_column
 
     customers = frame[frame["last_purchase"] >= 0]
-    return {score: quantile_score_cuts(customers, n_bins, col)[1] for score, col in RFM_MEASURES.items()}
+    cuts = quantile_score_cuts_by_column(customers, list(RFM_MEASURES.values()), n_bins)
+    return {score: cuts[col][1] for score, col in RFM_MEASURES.items()}
 
 
 def rfm_labels(part: pd.DataFrame, cuts: dict[str, np.ndarray], n_bins: int, q_asof: int) -> pd.DataFrame:

@@ -32,44 +32,89 @@ from terrkit.scale.backend import partition_results
 SAMPLE_POINTS = 1024
 
 
-def _sorted_values(part: pd.DataFrame | pd.Series, column: str | None) -> np.ndarray:
-    s = part[column] if column is not None else part
-    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+def _sorted_values(part: pd.DataFrame, column: str) -> np.ndarray:
+    v = pd.to_numeric(part[column], errors="coerce").to_numpy(dtype=float)
     return np.sort(v[np.isfinite(v)])
 
 
-def _sample(part: Any, column: str | None) -> tuple[int, np.ndarray]:
-    v = _sorted_values(part, column)
-    if len(v) == 0:
-        return 0, v
-    idx = np.unique(np.linspace(0, len(v) - 1, min(len(v), SAMPLE_POINTS)).round().astype(np.int64))
-    return len(v), v[idx]
-
-
-def _counts(part: Any, column: str | None, probes: np.ndarray, weighted: bool) -> np.ndarray:
-    v = _sorted_values(part, column)
-    upto = np.searchsorted(v, probes, side="right")
-    if not weighted:
-        return upto.astype(float)
-    cum = np.concatenate([[0.0], np.cumsum(v)])
-    return cum[upto]
-
-
-def _bracket(part: Any, column: str | None, lo: np.ndarray, hi: np.ndarray) -> list[tuple[np.ndarray, int]]:
-    v = _sorted_values(part, column)
+def _sample(part: pd.DataFrame, columns: list[str]) -> list[tuple[int, np.ndarray]]:
     out = []
-    for a, b in zip(lo, hi, strict=True):
-        start = np.searchsorted(v, a, side="right")
-        stop = np.searchsorted(v, b, side="left")
-        out.append((v[start:stop], int(np.searchsorted(v, b, side="right") - stop)))
+    for column in columns:
+        v = _sorted_values(part, column)
+        idx = np.unique(np.linspace(0, len(v) - 1, min(len(v), SAMPLE_POINTS)).round().astype(np.int64))
+        out.append((len(v), v[idx] if len(v) else v))
     return out
 
 
-def _probes(frame: Any, column: str | None) -> tuple[int, np.ndarray]:
-    samples = partition_results(frame, _sample, column)
-    n = int(sum(k for k, _ in samples))
-    probes = np.unique(np.concatenate([s for _, s in samples])) if n else np.zeros(0)
-    return n, probes
+def _counts(
+    part: pd.DataFrame, columns: list[str], probes: list[np.ndarray], weighted: bool
+) -> list[np.ndarray]:
+    out = []
+    for column, p in zip(columns, probes, strict=True):
+        v = _sorted_values(part, column)
+        upto = np.searchsorted(v, p, side="right")
+        out.append(np.concatenate([[0.0], np.cumsum(v)])[upto] if weighted else upto.astype(float))
+    return out
+
+
+def _bracket(
+    part: pd.DataFrame, columns: list[str], lo: list[np.ndarray], hi: list[np.ndarray]
+) -> list[list[np.ndarray]]:
+    """Per column and wanted rank, the values strictly between ``lo`` and ``hi``."""
+    out = []
+    for column, a, b in zip(columns, lo, hi, strict=True):
+        v = _sorted_values(part, column)
+        start = np.searchsorted(v, a, side="right")
+        stop = np.searchsorted(v, b, side="left")
+        out.append([v[i:j] for i, j in zip(start, stop, strict=True)])
+    return out
+
+
+def _as_frame(frame: Any, column: str | None) -> tuple[Any, str]:
+    """A frame and the column to read: a Series becomes a one-column frame."""
+    if column is not None:
+        return frame, column
+    name = frame.name if getattr(frame, "name", None) is not None else "value"
+    return frame.to_frame(name=name), name
+
+
+def _select(
+    frame: Any, columns: list[str], wanted: Any, weighted: bool = False
+) -> list[tuple[int, float, np.ndarray]]:
+    """The three passes for several columns at once: (n, total, values at the wanted ranks or sums).
+
+    ``wanted(n, total)`` gives, per column, the 1-based ranks (or, ``weighted``, the running-sum
+    targets) from the column's count and total, known after the first pass.
+    """
+    samples = partition_results(frame, _sample, columns)
+    sizes = [int(sum(p[i][0] for p in samples)) for i in range(len(columns))]
+    probes = [
+        np.unique(np.concatenate([p[i][1] for p in samples])) if sizes[i] else np.zeros(0)
+        for i in range(len(columns))
+    ]
+    per_partition = partition_results(frame, _counts, columns, probes, weighted)
+    counts = [np.sum([p[i] for p in per_partition], axis=0) for i in range(len(columns))]
+    targets, lo, hi, below = [], [], [], []
+    for i in range(len(columns)):
+        total = float(counts[i][-1]) if sizes[i] else 0.0
+        t = np.asarray(wanted(sizes[i], total), dtype=float) if sizes[i] else np.zeros(0)
+        a, b, c = _brackets(probes[i], counts[i], t, weighted) if len(t) else (t, t, t)
+        targets.append(t), lo.append(a), hi.append(b), below.append(c)
+    inside = partition_results(frame, _bracket, columns, lo, hi)
+    out = []
+    for i in range(len(columns)):
+        values = np.empty(len(targets[i]))
+        for k, t in enumerate(targets[i]):
+            between = np.sort(np.concatenate([p[i][k] for p in inside]))
+            if weighted:  # the first value whose running sum exceeds the target
+                passed = np.flatnonzero(below[i][k] + np.cumsum(between) > t)
+                values[k] = between[passed[0]] if len(passed) else hi[i][k]
+            else:  # the value at the rank, counted from the last probe below it
+                need = int(t - below[i][k])
+                values[k] = between[need - 1] if need <= len(between) else hi[i][k]
+        total = float(counts[i][-1]) if sizes[i] else 0.0
+        out.append((sizes[i], total, values))
+    return out
 
 
 def order_statistics(frame: Any, ranks: np.ndarray | list[int], column: str | None = None) -> np.ndarray:
@@ -91,20 +136,17 @@ def order_statistics(frame: Any, ranks: np.ndarray | list[int], column: str | No
         One value per rank: exactly what ``np.sort(values)[ranks - 1]`` gives.
     """
     ranks = np.asarray(ranks, dtype=np.int64)
-    n, probes = _probes(frame, column)
-    if len(ranks) == 0:
-        return np.zeros(0)
-    if ranks.min() < 1 or ranks.max() > n:
-        raise ValueError(f"ranks must lie in 1..{n}; got {ranks.min()}..{ranks.max()}")
-    counts = np.sum(partition_results(frame, _counts, column, probes, False), axis=0)
-    lo, hi, below = _brackets(probes, counts, ranks.astype(float))
-    parts = partition_results(frame, _bracket, column, lo, hi)
-    out = np.empty(len(ranks))
-    for k, r in enumerate(ranks):
-        inside = np.sort(np.concatenate([p[k][0] for p in parts]))
-        need = int(r - below[k])  # rank within (lo, hi]
-        out[k] = inside[need - 1] if need <= len(inside) else hi[k]
-    return out
+    frame, column = _as_frame(frame, column)
+
+    def checked(n: int, _total: float) -> np.ndarray:
+        if len(ranks) and (ranks.min() < 1 or ranks.max() > n):
+            raise ValueError(f"ranks must lie in 1..{n}; got {ranks.min()}..{ranks.max()}")
+        return ranks
+
+    n, _, values = _select(frame, [column], checked)[0]
+    if n == 0 and len(ranks):
+        raise ValueError("ranks must lie in 1..0: there are no finite values")
+    return values
 
 
 def share_thresholds(frame: Any, targets: np.ndarray | list[float], column: str | None = None) -> np.ndarray:
@@ -115,22 +157,11 @@ def share_thresholds(frame: Any, targets: np.ndarray | list[float], column: str 
     where the accounts ranked from the top stop holding a cumulative share: the ABC cut points.
     """
     targets = np.asarray(targets, dtype=float)
-    n, probes = _probes(frame, column)
-    if n == 0 or len(targets) == 0:
+    frame, column = _as_frame(frame, column)
+    n, total, values = _select(frame, [column], lambda _n, _total: targets, weighted=True)[0]
+    if n == 0:
         return np.full(len(targets), np.nan)
-    sums = np.sum(partition_results(frame, _counts, column, probes, True), axis=0)
-    ok = targets < sums[-1]
-    lo, hi, below = _brackets(probes, sums, np.where(ok, targets, -np.inf), weighted=True)
-    parts = partition_results(frame, _bracket, column, lo, hi)
-    out = np.full(len(targets), np.nan)
-    for k, t in enumerate(targets):
-        if not ok[k]:
-            continue
-        inside = np.sort(np.concatenate([p[k][0] for p in parts]))
-        running = below[k] + np.cumsum(inside)
-        first = np.flatnonzero(running > t)
-        out[k] = inside[first[0]] if len(first) else hi[k]
-    return out
+    return np.where(targets < total, values, np.nan)
 
 
 def _brackets(
@@ -154,12 +185,17 @@ def quantile_score_cuts(frame: Any, n_bins: int, column: str | None = None) -> t
     :math:`x` is one plus the number of these ``n_bins - 1`` cuts that :math:`x` reaches
     (:func:`apply_score_cuts`).
     """
-    n, _ = _probes(frame, column)
-    if n == 0:
-        return 0, np.zeros(0)
+    frame, column = _as_frame(frame, column)
+    return quantile_score_cuts_by_column(frame, [column], n_bins)[column]
+
+
+def quantile_score_cuts_by_column(
+    frame: Any, columns: list[str], n_bins: int
+) -> dict[str, tuple[int, np.ndarray]]:
+    """:func:`quantile_score_cuts` of several columns of one table, in the same three passes."""
     k = np.arange(1, n_bins, dtype=np.int64)
-    ranks = (k * n) // n_bins + 1
-    return n, order_statistics(frame, ranks, column)
+    found = _select(frame, list(columns), lambda n, _total: (k * n) // n_bins + 1)
+    return {c: (n, values) for c, (n, _, values) in zip(columns, found, strict=True)}
 
 
 def apply_score_cuts(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from terrkit.potential import (
     industries_of,
     peer_benchmarks,
     reference_members,
+    split_levels,
 )
 from terrkit.scale.backend import compute, is_dask, map_partitions, persist
 from terrkit.segment import (
@@ -202,7 +203,7 @@ def score_frame(
     frame = persist(map_partitions(frame, _prepare, meta=_meta(frame, _prepare)))
 
     industries = industries_of(frame)
-    tables = [peer_benchmarks(reference_members(frame, level, industries), quantile) for level in range(3)]
+    tables = split_levels(peer_benchmarks(reference_members(frame, industries), quantile))
     args = (industries, tables, int(min_group), estimate_column)
     frame = persist(
         map_partitions(frame, _potential_columns, *args, meta=_meta(frame, _potential_columns, *args))
