@@ -105,6 +105,7 @@ def _feature_commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction]
     """Subcommands that live next to the feature they drive: name -> (register, handler)."""
     from terrkit.crm import cli as crm_cli
     from terrkit.design import cli as design_cli
+    from terrkit.scale import cli as scale_cli
     from terrkit.scenarios import cli as scenarios_cli
     from terrkit.units import cli as units_cli
 
@@ -112,6 +113,7 @@ def _feature_commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction]
         "import": (crm_cli.add_parser, crm_cli.run),
         "design": (design_cli.add_parser, design_cli.run),
         "units": (units_cli.add_parser, units_cli.run),
+        "score": (scale_cli.add_parser, scale_cli.run),
         "scenario": (scenarios_cli.add_parser, scenarios_cli.run),
     }
 

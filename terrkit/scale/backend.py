@@ -171,6 +171,33 @@ def start_client(
     return Client(cluster)
 
 
+def persist_with_progress(collection: Any, show: bool = True) -> Any:
+    """Persist a Dask collection on the cluster, showing a text progress bar until it is done.
+
+    The bar (``distributed.progress``) prints in a terminal and in a notebook alike, so a headless
+    report keeps it in its output. A pandas object is returned as it is; without a distributed
+    client the collection is computed with Dask's own progress bar.
+    """
+    if not is_dask(collection):
+        return collection
+    try:
+        from distributed import default_client, progress
+
+        default_client()
+    except (ImportError, ValueError):
+        if not show:
+            return collection.persist()
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            return collection.persist()
+    done = collection.persist()
+    if show:
+        progress(done, notebook=False)
+        print()
+    return done
+
+
 def dashboard_link(client: Any) -> str | None:
     """The address of the client's Dask dashboard (task stream, progress, memory), if it serves one."""
     link = getattr(client, "dashboard_link", None)
