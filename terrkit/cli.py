@@ -47,7 +47,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from terrkit.report import run_report
 
-    run = run_report(config=args.config, data=args.data, out=args.out, progress=print)
+    run = run_report(
+        config=args.config, data=args.data, out=args.out, progress=print, engine=args.engine,
+        scheduler=args.scheduler,
+    )  # fmt: skip
     print(f"report written to {run}")
     return EXIT_OK
 
@@ -93,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--config", help="YAML file of notebook parameters")
     report.add_argument("--data", help="dataset folder (default: the bundled sample)")
     report.add_argument("--out", help="run folder to create (default: reports/<timestamp>)")
+    report.add_argument(
+        "--engine", help="pandas or dask: back end of the account-level steps (default pandas)"
+    )
+    report.add_argument(
+        "--scheduler", help="address of a running Dask scheduler (engine dask; default local)"
+    )
     report.set_defaults(handler=_cmd_report)
 
     for name, (register, handler) in _feature_commands().items():

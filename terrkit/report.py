@@ -18,6 +18,8 @@ network needed) and show terrkit's warnings as notes (:mod:`terrkit.notebook_htm
 Configuration (YAML)::
 
     data: path/to/dataset        # optional; --data overrides it
+    engine: pandas               # or dask: back end of the account-level steps; --engine overrides it
+    scheduler: tcp://host:8786   # optional, engine dask: a running Dask cluster; default a local one
     parameters:                  # given to every notebook that declares the parameter
       seed: 1
     notebooks:                   # per notebook, by file name without .ipynb
@@ -50,7 +52,9 @@ from terrkit.notebook_html import copy_mathjax
 
 #: Parameters the runner sets itself; a configuration cannot set them.
 RUNNER_PARAMETERS = ("data_dir", "output_dir")
-_CONFIG_KEYS = ("data", "parameters", "notebooks")
+#: Parameters the runner gives to the notebooks that declare them, from the top-level keys of the same name.
+ENGINE_PARAMETERS = ("engine", "scheduler")
+_CONFIG_KEYS = ("data", "engine", "scheduler", "parameters", "notebooks")
 _TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),
     "float": (int, float),
@@ -92,6 +96,8 @@ class ReportConfig:
     data: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    engine: str = "pandas"
+    scheduler: str | None = None
 
 
 def load_config(path: str | os.PathLike | None) -> ReportConfig:
@@ -119,7 +125,14 @@ def load_config(path: str | os.PathLike | None) -> ReportConfig:
     data = raw.get("data")
     if data is not None:
         data = str((path.parent / str(data)).resolve()) if not Path(str(data)).is_absolute() else str(data)
-    return ReportConfig(data, dict(parameters), {k: dict(v or {}) for k, v in notebooks.items()})
+    from terrkit.scale.backend import check_engine
+
+    engine = check_engine(raw.get("engine") or "pandas")
+    scheduler = raw.get("scheduler")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ConfigError(f"{path}: 'scheduler' must be a Dask scheduler address such as tcp://host:8786")
+    notebook_parameters = {k: dict(v or {}) for k, v in notebooks.items()}
+    return ReportConfig(data, dict(parameters), notebook_parameters, engine, scheduler or None)
 
 
 def resolve_parameters(config: ReportConfig, notebooks: list[Path]) -> dict[str, dict[str, Any]]:
@@ -132,10 +145,13 @@ def resolve_parameters(config: ReportConfig, notebooks: list[Path]) -> dict[str,
                 f"notebook {stem} does not declare {', '.join(missing)} in its cell tagged 'parameters' "
                 "(papermill skips a line with more than one '=', e.g. in its comment)"
             )
-    everything = sorted({name for params in declared.values() for name in params} - set(RUNNER_PARAMETERS))
+    runner = set(RUNNER_PARAMETERS) | set(ENGINE_PARAMETERS)
+    everything = sorted({name for params in declared.values() for name in params} - runner)
     for name in list(config.parameters) + [p for v in config.notebooks.values() for p in v]:
         if name in RUNNER_PARAMETERS:
             raise ConfigError(f"parameter {name!r} is set by the runner; use --data or --out instead")
+        if name in ENGINE_PARAMETERS:
+            raise ConfigError(f"parameter {name!r} is set by the top-level key {name!r} (or --{name})")
     for name in config.parameters:
         if name not in everything:
             known = ", ".join(everything)
@@ -148,7 +164,7 @@ def resolve_parameters(config: ReportConfig, notebooks: list[Path]) -> dict[str,
         chosen = {k: v for k, v in config.parameters.items() if k in params}
         for name, value in config.notebooks.get(stem, {}).items():
             if name not in params:
-                allowed = ", ".join(p for p in params if p not in RUNNER_PARAMETERS)
+                allowed = ", ".join(p for p in params if p not in runner)
                 raise ConfigError(f"notebook {stem} has no parameter {name!r}; its parameters: {allowed}")
             chosen[name] = value
         for name, value in chosen.items():
@@ -265,6 +281,8 @@ def run_report(
     *,
     notebooks_dir: str | os.PathLike | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> Path:
     """Run every pipeline notebook into a new report folder.
 
@@ -281,6 +299,11 @@ def run_report(
         Folder of ``NN_name.ipynb`` notebooks (default: the repository's ``notebooks/``).
     progress : callable, optional
         Receives one line per step (which notebook, elapsed time).
+    engine : {"pandas", "dask"}, optional
+        Back end of the account-level steps, given to the notebooks that declare ``engine``;
+        overrides ``engine`` in the configuration (default pandas).
+    scheduler : str, optional
+        Address of a running Dask scheduler for engine dask; default a local cluster.
 
     Returns
     -------
@@ -307,7 +330,14 @@ def run_report(
     notebooks = discover_notebooks(notebooks_dir)
     parameters = resolve_parameters(settings, notebooks)
     data_dir = Path(data or settings.data or "") if (data or settings.data) else None
-    dataset = load_dataset(data_dir)  # fail fast, before any notebook runs, on bad data
+    from terrkit.scale.backend import check_engine
+
+    engine = check_engine(engine or settings.engine)
+    scheduler = scheduler or settings.scheduler
+    if scheduler and engine != "dask":
+        raise ConfigError("a Dask scheduler needs engine dask")
+    engine_values = {"engine": engine, "scheduler": scheduler or ""}
+    dataset = load_dataset(data_dir, engine=engine)  # fail fast, before any notebook runs, on bad data
     data_dir = dataset.path.resolve()
 
     final = Path(out) if out else default_reports_dir() / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -329,6 +359,7 @@ def run_report(
             params = {
                 "data_dir": str(data_dir),
                 "output_dir": str(staging.resolve()),
+                **{k: v for k, v in engine_values.items() if k in declared_parameters(notebook)},
                 **parameters[notebook.stem],
             }
             executed = staging / notebook.name
@@ -379,6 +410,8 @@ def run_report(
         "seconds": round(time.perf_counter() - started, 2),
         "data_dir": str(data_dir),
         "config": str(config) if config else None,
+        "engine": engine,
+        "scheduler": scheduler,
         "notebooks": entries,
         "parameters": parameters,
         "deliverables": deliverables,
