@@ -2,7 +2,8 @@
 
 ::
 
-    terrkit score DATA --out FOLDER [--engine pandas|dask] [--scheduler ADDRESS] [--workers N]
+    terrkit score DATA --out FOLDER [--engine pandas|dask]
+                  [--scheduler ADDRESS | --workers N --memory-limit SIZE]
 
 The headless path for companies too big for one machine's memory: the account-level steps
 (:func:`terrkit.workload.score_accounts`) run on the chosen engine, and only the unit totals, which
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if engine == "dask":
         from terrkit.scale.backend import start_client
 
-        client = start_client(args.scheduler, workers=args.workers)
+        client = start_client(args.scheduler, workers=args.workers, memory_limit=args.memory_limit)
         print(f"Dask dashboard: {dashboard_link(client) or 'not served'}")
     try:
         summary = score_dataset(args.data, final, engine=engine, as_of=args.as_of, say=print)
