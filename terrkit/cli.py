@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=("csv", "parquet"),
         default="csv",
-        help="csv (default): one file per table; parquet: accounts/ and sales/ as part files, written in chunks",
+        help="csv (default): one file per table; parquet: accounts/ and sales/ as part files, in chunks",
     )
     sample.add_argument(
         "--chunk-accounts",

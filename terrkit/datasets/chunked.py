@@ -79,9 +79,7 @@ ACCOUNT_COLUMNS = (
 _NUMERIC = {"employees", "lat", "lon", "amount"}
 
 #: Parquet schemas: text as strings, every number as float64 (what the CSV loader gives after validation).
-ACCOUNTS_SCHEMA = pa.schema(
-    [(c, pa.float64() if c in _NUMERIC else pa.string()) for c in ACCOUNT_COLUMNS]
-)
+ACCOUNTS_SCHEMA = pa.schema([(c, pa.float64() if c in _NUMERIC else pa.string()) for c in ACCOUNT_COLUMNS])
 SALES_SCHEMA = pa.schema([("account_id", pa.string()), ("period", pa.string()), ("amount", pa.float64())])
 
 
