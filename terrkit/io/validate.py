@@ -64,6 +64,8 @@ def fail_rows(
     first = positions[0]
     source = frame[column] if values is None else values
     value = source.iloc[first]
+    if isinstance(value, np.generic):  # a typed (Parquet) column: show -5.0, not np.float64(-5.0)
+        value = value.item()
     if isinstance(value, float) and np.isnan(value):
         value = ""
     raise DataValidationError(
