@@ -232,7 +232,9 @@ def load_dataset(path: str | os.PathLike | None = None, engine: str = "pandas") 
     engine : {"pandas", "dask"}, default "pandas"
         ``dask`` gives Dask DataFrames of accounts and sales (one partition per Parquet part); reps,
         alignment and units stay pandas (they are small). Both are validated part by part by the same
-        code, and the summary is computed with reductions in one pass.
+        code, and the summary and the checks across tables are computed with reductions in one pass.
+        The Dask frames stay lazy: each later computation reads and validates the parts again
+        (:func:`terrkit.scale.backend.persist` keeps them in the cluster's memory instead).
 
     Returns
     -------
