@@ -92,6 +92,8 @@ def check_columns(frame: pd.DataFrame, spec: TableSpec) -> None:
 
 
 def _is_blank(raw: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(raw.dtype):  # a typed (Parquet) number is blank only when missing
+        return raw.isna()
     return raw.isna() | (raw.astype("string").str.strip() == "")
 
 
