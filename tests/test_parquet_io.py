@@ -211,6 +211,24 @@ def test_sales_of_an_unknown_account_name_the_sales_part(parquet_copy, engine, c
     assert "is not in accounts/" in str(err)
 
 
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_an_id_repeated_in_two_parts_is_named(parquet_copy, engine, client):
+    path = parquet_copy / "accounts" / "part-00004.parquet"
+    part = pd.read_parquet(path)
+    part.loc[2, "account_id"] = "A0000402"  # the 2nd row of part 2
+    part.to_parquet(path, index=False)
+    with pytest.raises(DataValidationError) as caught:
+        _load(parquet_copy, engine)
+    err = caught.value
+    assert (err.file, err.column, err.row, err.value) == (
+        "accounts/part-00002.parquet",
+        "account_id",
+        2,
+        "A0000402",
+    )
+    assert "also in accounts/part-00004.parquet, row 3" in str(err)
+
+
 def test_dask_csv_blocks_report_the_same_line_as_pandas(company_copy, monkeypatch, client):
     sales = pd.read_csv(company_copy / "sales.csv", dtype=str)
     sales.loc[len(sales) - 10, "period"] = "2024Q5"

@@ -265,9 +265,13 @@ def load_dataset(path: str | os.PathLike | None = None, engine: str = "pandas") 
     # one pass: the summary's reductions and the checks across tables (see unknown_accounts)
     geocoded = _located_from_zip(raw_accounts)
     unknown_sales = unknown_accounts(sales, accounts, sales_parts)
+    repeated = repeated_ids(raw_accounts)
     unknown_owner = map_partitions(accounts, _flag_unknown_owner, rep_ids, meta=_FLAG_META)
     lazy = summary_reductions(accounts, sales, alignment)
-    geocoded, unknown_sales, unknown_owner, *values = compute(geocoded, unknown_sales, unknown_owner, *lazy)
+    geocoded, repeated, unknown_sales, unknown_owner, *values = compute(
+        geocoded, repeated, unknown_sales, unknown_owner, *lazy
+    )
+    _raise_repeated(repeated, account_parts)
     _raise_first(unknown_sales, sales_parts, "account_id", f"is not in {_file_of(account_parts)}")
     accounts = map_partitions(accounts, _clear_unknown_owner, rep_ids, meta=_meta_of(accounts))
     owner_count = _warn_unknown_owners(unknown_owner, account_parts)
@@ -394,6 +398,58 @@ def unknown_accounts(sales: Any, accounts: Any, parts: TableParts) -> Any:
     known = accounts[["account_id"]].assign(_known=True)
     joined = tagged.merge(known, on="account_id", how="left")
     return map_partitions(joined, _missing_stats, meta=_FLAG_META)
+
+
+def repeated_ids(accounts: Any) -> Any:
+    """Per-partition counts of account ids that appear more than once in the whole table, with the first.
+
+    Each part is checked on its own when it is validated; this finds an id repeated in two parts. On
+    Dask the tagged ids are shuffled by ``account_id``, so every copy of an id meets in one partition.
+    """
+    tagged = map_partitions(accounts, _tag_rows, meta=_tag_rows(_meta_of(accounts)[["account_id"]]))
+    by_id = tagged.shuffle(on="account_id") if is_dask(tagged) else tagged
+    return map_partitions(by_id, _repeated_stats, meta=_REPEATED_META)
+
+
+#: Per partition of :func:`repeated_ids`: the count, the first repeated row and the next copy of its id.
+_REPEATED_META = _FLAG_META.assign(partition2=pd.Series(dtype="int64"), position2=pd.Series(dtype="int64"))
+
+
+def _repeated_stats(tagged: pd.DataFrame) -> pd.DataFrame:
+    ordered = tagged.sort_values(["_partition", "_position"], kind="mergesort")
+    repeated = ordered[ordered["account_id"].duplicated(keep=False)]
+    if repeated.empty:
+        return _REPEATED_META.iloc[:0].copy()
+    first, second = (
+        repeated.iloc[0],
+        repeated[repeated["account_id"] == repeated["account_id"].iloc[0]].iloc[1],
+    )
+    row = {
+        "count": int(ordered["account_id"].duplicated().sum()),
+        "partition": int(first["_partition"]),
+        "position": int(first["_position"]),
+        "value": first["account_id"],
+        "partition2": int(second["_partition"]),
+        "position2": int(second["_position"]),
+    }
+    return pd.DataFrame([row]).astype(_REPEATED_META.dtypes.to_dict())
+
+
+def _raise_repeated(stats: pd.DataFrame, parts: TableParts) -> None:
+    if stats.empty or not (stats["count"] > 0).any():
+        return
+    first = stats.sort_values(["partition", "position"], kind="mergesort").iloc[0]
+    file, row = parts.where(int(first["partition"]), int(first["position"]))
+    file2, row2 = parts.where(int(first["partition2"]), int(first["position2"]))
+    raise DataValidationError(
+        file,
+        f"duplicate id: also in {file2}, {parts.label} {row2}; each account_id must appear once",
+        column="account_id",
+        row=row,
+        value=first["value"],
+        more=int(stats["count"].sum()) - 1,
+        row_label=parts.label,
+    )
 
 
 def _tag_rows(sales: pd.DataFrame, partition_info: dict | None = None) -> pd.DataFrame:
