@@ -123,6 +123,10 @@ def test_cli_writes_parquet_and_reports_errors_on_one_line(tmp_path, capsys):
     assert code == 0
     assert "500 accounts" in capsys.readouterr().out
     assert len(list((out / "accounts").glob("*.parquet"))) == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["validate", str(out)]) == 0
+    assert "accounts: 500 " in capsys.readouterr().out
     assert main(["sample", "--accounts", "500", "--format", "parquet", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "already exists" in err
