@@ -169,6 +169,7 @@ def _write_parts(staging: Path, n_accounts: int, seed: int, n_reps: int, chunk_a
             accounts["owner_rep_id"] = _owners(rng, accounts, alignment)
             first += size
             yield rng, accounts
+            del located, accounts  # one chunk at a time: free this one before drawing the next
 
     hours = pd.Series(dtype=float)
     for _, accounts in chunks():  # first pass: the call hours each rep's accounts need
