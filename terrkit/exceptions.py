@@ -27,6 +27,8 @@ class DataValidationError(TerrkitError, ValueError):
         Column holding the bad value.
     row : int, optional
         Line number in the file (the header is line 1), or the position in a frame.
+    row_label : str, default "line"
+        What ``row`` counts: ``"line"`` of a text file, ``"row"`` of a Parquet file (1 = first row).
     value : object, optional
         The offending value.
     more : int, default 0
@@ -42,8 +44,10 @@ class DataValidationError(TerrkitError, ValueError):
         row: int | None = None,
         value: Any = None,
         more: int = 0,
+        row_label: str = "line",
     ) -> None:
         self.file = file
+        self.row_label = row_label
         self.column = column
         self.row = row
         self.value = value
@@ -53,7 +57,7 @@ class DataValidationError(TerrkitError, ValueError):
         if column is not None:
             where.append(f"column '{column}'")
         if row is not None:
-            where.append(f"line {row}")
+            where.append(f"{row_label} {row}")
         text = ", ".join(where) + ": "
         if value is not None:
             text += f"value {value!r}: "
@@ -61,6 +65,18 @@ class DataValidationError(TerrkitError, ValueError):
         if more:
             text += f" ({more} more row{'s' if more != 1 else ''} with the same problem)"
         super().__init__(text)
+
+    def __reduce__(self) -> tuple:
+        # the arguments are keyword-only, so rebuild from them (a Dask worker sends the error pickled)
+        return (_rebuild_validation_error, (self.file, self.problem, self._keywords()))
+
+    def _keywords(self) -> dict[str, Any]:
+        keys = ("column", "row", "value", "more", "row_label")
+        return {key: getattr(self, key) for key in keys}
+
+
+def _rebuild_validation_error(file: str, problem: str, keywords: dict[str, Any]) -> DataValidationError:
+    return DataValidationError(file, problem, **keywords)
 
 
 class ConfigError(TerrkitError, ValueError):

@@ -4,7 +4,15 @@ from typing import Any
 
 from terrkit.datasets.bundled import data_dir, load_counties, load_zip_points, sample_dir
 
-__all__ = ["data_dir", "generate_company", "load_counties", "load_zip_points", "sample_dir", "write_company"]
+__all__ = [
+    "data_dir",
+    "generate_company",
+    "load_counties",
+    "load_zip_points",
+    "sample_dir",
+    "write_company",
+    "write_company_parquet",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -14,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from terrkit.datasets import generator
 
         return getattr(generator, name)
+    if name == "write_company_parquet":
+        from terrkit.datasets import chunked
+
+        return chunked.write_company_parquet
     raise AttributeError(f"module 'terrkit.datasets' has no attribute {name!r}")

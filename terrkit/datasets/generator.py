@@ -160,7 +160,7 @@ def generate_company(n_accounts: int = 20_000, seed: int = 0, n_reps: int = 50) 
 
     accounts = _draw_accounts(rng, zips, n_accounts)
     alignment = _state_line_alignment(counties, zips, n_reps)
-    reps = _draw_reps(rng, alignment, accounts, zips)
+    reps = _draw_reps(rng, alignment, accounts.assign(weight=1.0), zips)
     accounts["owner_rep_id"] = _owners(rng, accounts, alignment)
     potential = _potential(rng, accounts)
     share = _share_of_wallet(rng, accounts, reps, potential)
@@ -175,15 +175,47 @@ def generate_company(n_accounts: int = 20_000, seed: int = 0, n_reps: int = 50) 
 
 
 def _draw_accounts(rng: np.random.Generator, zips: pd.DataFrame, n: int) -> pd.DataFrame:
+    weight = _zip_weights(rng, zips)
+    located = _pick_zips(rng, zips, weight, n)
+    market = _regional_mix(rng, zips)
+    return _account_columns(rng, located, market, np.arange(1, n + 1), ACCOUNT_ID_WIDTH)
+
+
+#: Digits of an account id ("A0000001"); a company of more accounts takes as many digits as it needs.
+ACCOUNT_ID_WIDTH = 7
+
+
+def _zip_weights(rng: np.random.Generator, zips: pd.DataFrame) -> np.ndarray:
+    """Probability of each ZIP code to house an account: city size ** 0.6 times a log-normal factor."""
     city_size = zips.groupby(["state", "city"])["zip"].transform("size").to_numpy(dtype=float)
     weight = city_size**0.6 * rng.lognormal(0.0, 0.5, len(zips))
-    pick = rng.choice(len(zips), size=n, p=weight / weight.sum())
-    located = zips.iloc[pick].reset_index(drop=True)
+    return weight / weight.sum()
 
+
+def _pick_zips(rng: np.random.Generator, zips: pd.DataFrame, weight: np.ndarray, n: int) -> pd.DataFrame:
+    pick = rng.choice(len(zips), size=n, p=weight)
+    return zips.iloc[pick].reset_index(drop=True)
+
+
+def _regional_mix(rng: np.random.Generator, zips: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The states and, per state, the cumulative industry shares (national shares times a regional factor)."""
     states = np.sort(zips["state"].unique())
     shares = np.array([ind.share for ind in INDUSTRIES])
     regional = shares[None, :] * rng.lognormal(0.0, 0.35, (len(states), len(INDUSTRIES)))
     cumulative = np.cumsum(regional / regional.sum(axis=1, keepdims=True), axis=1)
+    return states, cumulative
+
+
+def _account_columns(
+    rng: np.random.Generator,
+    located: pd.DataFrame,
+    market: tuple[np.ndarray, np.ndarray],
+    numbers: np.ndarray,
+    id_width: int,
+) -> pd.DataFrame:
+    """Firmographics, names and jittered locations of accounts at the ZIP points ``located``."""
+    n = len(located)
+    states, cumulative = market
     state_pos = np.searchsorted(states, located["state"].to_numpy())
     industry_idx = (rng.random(n)[:, None] > cumulative[state_pos]).sum(axis=1)
     industry_idx = np.minimum(industry_idx, len(INDUSTRIES) - 1)
@@ -204,7 +236,7 @@ def _draw_accounts(rng: np.random.Generator, zips: pd.DataFrame, n: int) -> pd.D
     )
     return pd.DataFrame(
         {
-            "account_id": _ids("A", np.arange(1, n + 1), 7),
+            "account_id": _ids("A", numbers, id_width),
             "name": names,
             "industry": industry_names,
             "employees": employees,
@@ -293,9 +325,13 @@ def _split_state(units: pd.DataFrame, parts: int) -> list[np.ndarray]:
 def _draw_reps(
     rng: np.random.Generator, alignment: pd.DataFrame, accounts: pd.DataFrame, zips: pd.DataFrame
 ) -> pd.DataFrame:
-    """One rep per territory, living in the territory's ZIP code with the most accounts."""
+    """One rep per territory, living in the territory's ZIP code with the most accounts.
+
+    ``accounts`` has ``unit_id``, ``zip`` and ``weight``: how many accounts each row stands for (1 for
+    drawn accounts, the expected number of accounts of a ZIP code for the chunked writer).
+    """
     territory = accounts["unit_id"].map(alignment.set_index("unit_id")["territory_id"])
-    counts = accounts.assign(territory_id=territory).groupby(["territory_id", "zip"]).size()
+    counts = accounts.assign(territory_id=territory).groupby(["territory_id", "zip"])["weight"].sum()
     home_zip = counts.reset_index(name="n").sort_values(
         ["territory_id", "n", "zip"], ascending=[True, False, True]
     )
@@ -368,17 +404,29 @@ def _share_of_wallet(
     rng: np.random.Generator, accounts: pd.DataFrame, reps: pd.DataFrame, potential: np.ndarray
 ) -> np.ndarray:
     """Share of each account's potential the company captures, lowered for overloaded owners."""
+    hours = rep_hours(accounts, reps)
+    return _share_given_load(rng, accounts, relative_load(hours, reps))
+
+
+def rep_hours(accounts: pd.DataFrame, reps: pd.DataFrame) -> pd.Series:
+    """Call plus travel hours a year the accounts need from their owners, summed per owner (rep id)."""
     homes = reps.set_index("rep_id").loc[accounts["owner_rep_id"]]
     distance = haversine_km(accounts["lon"], accounts["lat"], homes["home_lon"], homes["home_lat"])
     travel_minutes = 2 * distance * _CIRCUITY / _SPEED_KMH * 60
     thresholds, calls_per_year = zip(*_CALLS_BY_SIZE, strict=True)
     calls = np.array(calls_per_year)[np.searchsorted(thresholds, accounts["employees"], side="right") - 1]
     hours = calls * (_CALL_MINUTES + travel_minutes) / 60
-    load = pd.Series(hours).groupby(accounts["owner_rep_id"].to_numpy()).sum() / reps.set_index("rep_id")[
-        "capacity_hours"
-    ].reindex(accounts["owner_rep_id"].unique())
-    relative_load = (load / load.mean()).reindex(accounts["owner_rep_id"]).to_numpy()
-    service = np.minimum(1.0, 1.0 / relative_load) ** 0.7
+    return pd.Series(hours).groupby(accounts["owner_rep_id"].to_numpy()).sum()
+
+
+def relative_load(hours: pd.Series, reps: pd.DataFrame) -> pd.Series:
+    """Each owning rep's hours over capacity, relative to the mean over the reps who own accounts."""
+    load = hours / reps.set_index("rep_id")["capacity_hours"].reindex(hours.index)
+    return load / load.mean()
+
+
+def _share_given_load(rng: np.random.Generator, accounts: pd.DataFrame, load: pd.Series) -> np.ndarray:
+    service = np.minimum(1.0, 1.0 / load.reindex(accounts["owner_rep_id"]).to_numpy()) ** 0.7
     base = rng.beta(2.2, 3.0, len(accounts))
     return np.clip(base * service, 0.02, 0.95)
 
@@ -472,9 +520,19 @@ def _quotas(
     rng: np.random.Generator, reps: pd.DataFrame, accounts: pd.DataFrame, sales: pd.DataFrame
 ) -> np.ndarray:
     """Quota: the rep's sales in the last year, plus 8% growth, with a little negotiation noise."""
+    return quotas_from_book(rng, reps, last_year_by_owner(accounts, sales))
+
+
+def last_year_by_owner(accounts: pd.DataFrame, sales: pd.DataFrame) -> pd.Series:
+    """Sales of the last generated year per owner of the account (rep id)."""
     last_year = sales[sales["period"].str.startswith(str(YEARS[-1]))]
     owner = last_year["account_id"].map(accounts.set_index("account_id")["owner_rep_id"])
-    by_rep = last_year["amount"].groupby(owner).sum().reindex(reps["rep_id"]).fillna(0).to_numpy()
+    return last_year["amount"].groupby(owner).sum()
+
+
+def quotas_from_book(rng: np.random.Generator, reps: pd.DataFrame, book: pd.Series) -> np.ndarray:
+    """Quota of each rep from their last year's sales ``book`` (indexed by rep id)."""
+    by_rep = book.reindex(reps["rep_id"]).fillna(0).to_numpy()
     floor = np.median(by_rep[by_rep > 0]) * 0.5 if (by_rep > 0).any() else 100_000.0
     return np.round(np.maximum(by_rep, floor) * 1.08 * rng.lognormal(0, 0.06, len(reps)), -3)
 

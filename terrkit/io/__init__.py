@@ -1,6 +1,7 @@
 """Reading, validating and writing terrkit data."""
 
 from terrkit.io.load import Dataset, ValidationSummary, load_dataset, load_units
+from terrkit.io.placement import place_by_point
 from terrkit.io.write import (
     atomic_path,
     replace_folder,
@@ -17,6 +18,7 @@ __all__ = [
     "atomic_path",
     "load_dataset",
     "load_units",
+    "place_by_point",
     "replace_folder",
     "write_all",
     "write_csv",

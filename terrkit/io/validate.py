@@ -17,13 +17,35 @@ from terrkit.exceptions import DataValidationError
 from terrkit.io.schema import Column, TableSpec
 
 HEADER_LINES = 1
+#: ``frame.attrs`` keys that say where a frame's rows come from (a part of a partitioned table):
+#: the number of its first row in the file, and what that number counts ("line" or "row").
+FIRST_ROW = "terrkit_first_row"
+ROW_LABEL = "terrkit_row_label"
 _ZIP_PLUS4 = r"^\d{5}-\d{4}$"
 _PERIOD = r"^\d{4}Q[1-4]$"
 
 
 def line_number(frame: pd.DataFrame, position: int) -> int:
-    """Line in the source file of the row at ``position`` (the header is line 1)."""
-    return int(position) + HEADER_LINES + 1
+    """Line in the source file of the row at ``position`` (the header is line 1).
+
+    A part of a partitioned table (:func:`mark_rows`) counts from its own first row instead.
+    """
+    return int(position) + int(frame.attrs.get(FIRST_ROW, HEADER_LINES + 1))
+
+
+def row_label(frame: pd.DataFrame) -> str:
+    """What :func:`line_number` counts in ``frame``'s file: ``"line"`` (CSV) or ``"row"`` (Parquet)."""
+    return str(frame.attrs.get(ROW_LABEL, "line"))
+
+
+def mark_rows(frame: pd.DataFrame, first_row: int, label: str) -> pd.DataFrame:
+    """Record on ``frame`` the number of its first row in its file and what it counts; returns ``frame``.
+
+    A CSV block starting at line 1,002 is marked ``(1002, "line")``; a Parquet part ``(1, "row")``.
+    """
+    frame.attrs[FIRST_ROW] = int(first_row)
+    frame.attrs[ROW_LABEL] = label
+    return frame
 
 
 def fail_rows(
@@ -42,6 +64,8 @@ def fail_rows(
     first = positions[0]
     source = frame[column] if values is None else values
     value = source.iloc[first]
+    if isinstance(value, np.generic):  # a typed (Parquet) column: show -5.0, not np.float64(-5.0)
+        value = value.item()
     if isinstance(value, float) and np.isnan(value):
         value = ""
     raise DataValidationError(
@@ -51,6 +75,7 @@ def fail_rows(
         row=line_number(frame, first),
         value=value,
         more=len(positions) - 1,
+        row_label=row_label(frame),
     )
 
 
@@ -67,6 +92,8 @@ def check_columns(frame: pd.DataFrame, spec: TableSpec) -> None:
 
 
 def _is_blank(raw: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(raw.dtype):  # a typed (Parquet) number is blank only when missing
+        return raw.isna()
     return raw.isna() | (raw.astype("string").str.strip() == "")
 
 
@@ -133,11 +160,13 @@ def check_unique(frame: pd.DataFrame, file: str, column: str) -> None:
     same = np.flatnonzero((frame[column] == first_value).to_numpy())
     raise DataValidationError(
         file,
-        f"duplicate id: also on line {line_number(frame, same[1])}; each {column} must appear once",
+        f"duplicate id: also on {row_label(frame)} {line_number(frame, same[1])}; each {column} must "
+        "appear once",
         column=column,
         row=line_number(frame, same[0]),
         value=first_value,
         more=int(frame[column].duplicated().sum()) - 1,
+        row_label=row_label(frame),
     )
 
 
@@ -162,9 +191,12 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 
     Extra columns are kept as they are. The key column, when the spec has one, must be unique.
     """
+    attrs = dict(frame.attrs)
     frame = frame.rename(columns=lambda c: str(c).strip())
+    frame.attrs.update(attrs)  # where the rows come from (mark_rows), whatever pandas keeps
     check_columns(frame, spec)
     out = frame.copy()
+    out.attrs.update(attrs)
     for column in spec.columns:
         if column.name in frame.columns:
             out[column.name] = coerce_column(frame, spec, column)
