@@ -29,6 +29,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from terrkit.exceptions import ConfigError, DataWarning
 from terrkit.scale.backend import ENGINES, check_engine, dashboard_link, is_dask, persist_with_progress
 
@@ -50,6 +52,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler (engine dask)")
     p.add_argument(
         "--workers", type=int, metavar="N", help="local Dask worker processes (default: one per core)"
+    )
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="memory per local Dask worker, e.g. 3GB (default: a share of RAM)",
     )
     p.add_argument("--as-of", metavar="YYYYQn", help="last quarter measured (default: the latest with sales)")
     p.add_argument("--overwrite", action="store_true", help="replace FOLDER if it exists")
@@ -119,6 +126,8 @@ def score_dataset(
     step = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # peer fallbacks: counted in the potential notebook
+        # the loader's summary knows the latest quarter: one pass less over the sales rows
+        as_of = as_of or counts.last_period
         scored, info = score_accounts(dataset.accounts, dataset.sales, dataset.reps, as_of=as_of)
     columns = [c for c in SCORED_COLUMNS if c in scored.columns]
     scored = persist_with_progress(scored[columns])
@@ -134,6 +143,8 @@ def score_dataset(
     try:
         step = time.perf_counter()
         files = scored.rename(columns=FILE_COLUMNS)
+        text = {c: "string" for c, kind in files.dtypes.items() if pd.api.types.is_object_dtype(kind)}
+        files = files.astype(text)  # a typed Parquet schema: Dask cannot infer one from generic objects
         if is_dask(files):
             files.to_parquet(
                 staging / "accounts_scored",
