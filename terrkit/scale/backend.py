@@ -153,8 +153,12 @@ def start_client(
     memory_limit : str or int, optional
         Memory per local worker (``"3GB"``); default the machine's share divided by the workers.
     """
+    import logging
+
     from distributed import Client, LocalCluster
 
+    # the scheduler logs every shuffle it starts and ends as a warning: routine, not a problem
+    logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
     if scheduler:
         try:
             return Client(scheduler, timeout="20s")
