@@ -292,7 +292,7 @@ def abc_rules(frame: Any, cuts: Sequence[float]) -> AbcRules:
         above = sum(p[k][0] for p in parts)
         tied = np.sort(np.concatenate([p[k][1] for p in parts]))
         # ties at t in input order: the j-th (0-based) is above the cut while above + j * t < c * total
-        take = int(np.ceil((c * total - above) / t))
+        take = max(int(np.ceil((c * total - above) / t)), 0)  # >= 1 but for rounding at the boundary
         tie_rows[k] = tied[take] if take < len(tied) else np.iinfo(np.int64).max
     return AbcRules(total, thresholds, tie_rows)
 
