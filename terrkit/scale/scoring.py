@@ -205,9 +205,9 @@ def score_frame(
     industries = industries_of(frame)
     tables = split_levels(peer_benchmarks(reference_members(frame, industries), quantile))
     args = (industries, tables, int(min_group), estimate_column)
-    frame = persist(
-        map_partitions(frame, _potential_columns, *args, meta=_meta(frame, _potential_columns, *args))
-    )
+    # not persisted: the passes below recompute this cheap row-wise step from the persisted history
+    # rather than hold a second copy of every account in the workers' memory
+    frame = map_partitions(frame, _potential_columns, *args, meta=_meta(frame, _potential_columns, *args))
 
     labels = [str(x) for x in abc_labels]
     values = map_partitions(frame[["potential", "row"]], _abc_frame, meta=_meta(frame, _abc_frame))
