@@ -76,3 +76,69 @@ def test_fixed_groups_are_checked_against_the_last_territories():
     assert uniform_band(uneven, 0) is None
     v, lo, hi = uniform_band(data, 0)
     assert (lo, hi) == (9.5, 10.5) and v.tolist() == VALUES.tolist()
+
+
+def _all_witnesses(neighbours: list[set[int]], values: np.ndarray, lo: float, hi: float) -> list[frozenset]:
+    """Every connected set with its total in [lo, hi] that cuts off no pocket, by enumerating all subsets.
+
+    A pocket is a connected piece of the rest that no whole number m >= 1 of territories can hold
+    (m lo <= total <= m hi). The graphs here are small enough that no piece passes the search's cap.
+    """
+
+    def pieces(units: set[int]) -> list[set[int]]:
+        left, out = set(units), []
+        while left:
+            stack = [left.pop()]
+            piece = set(stack)
+            while stack:
+                for w in neighbours[stack.pop()] & left:
+                    left.discard(w)
+                    piece.add(w)
+                    stack.append(w)
+            out.append(piece)
+        return out
+
+    n = len(values)
+    found = []
+    for mask in range(1, 1 << n):
+        members = {i for i in range(n) if mask >> i & 1}
+        total = values[list(members)].sum()
+        if not lo <= total <= hi or len(pieces(members)) != 1:
+            continue
+        rest = pieces(set(range(n)) - members)
+        if all(any(m * lo <= values[list(p)].sum() <= m * hi for m in range(1, n + 1)) for p in rest):
+            found.append(frozenset(members))
+    return found
+
+
+def test_sole_witnesses_agree_with_brute_force_on_small_graphs():
+    # every group returned must be the only witness of one of its units (the soundness the heuristic relies
+    # on); checked against an enumeration of all subsets on random graphs of 9 to 11 units
+    rng = np.random.default_rng(13)
+    returned = 0
+    for _ in range(60):
+        n = int(rng.integers(9, 12))
+        edges = {(int(rng.integers(0, i)), i) for i in range(1, n)}  # a random tree: connected
+        edges |= {
+            tuple(sorted(map(int, rng.choice(n, 2, replace=False)))) for _ in range(int(rng.integers(0, 4)))
+        }
+        e = np.array(sorted(edges))
+        a = sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+        adjacency = (a + a.T).tocsr()
+        values = rng.integers(1, 7, n).astype(float)
+        k = int(rng.integers(2, 4))  # k <= 3 keeps every piece under the pocket search's cap (3 x upper)
+        tol = float(rng.choice([0.02, 0.05, 0.1, 0.2]))
+        lo, hi = values.sum() / k * (1 - tol), values.sum() / k * (1 + tol)
+        neighbours = [
+            set(adjacency.indices[adjacency.indptr[i] : adjacency.indptr[i + 1]].tolist()) for i in range(n)
+        ]
+        witnesses = _all_witnesses(neighbours, values, lo, hi)
+        for group in sole_witnesses(adjacency, values, lo, hi):
+            returned += 1
+            g = frozenset(group)
+            assert any([w for w in witnesses if r in w] == [g] for r in group), (
+                group,
+                values.tolist(),
+                edges,
+            )
+    assert returned >= 20, f"the random graphs must exercise the check (only {returned} groups)"
