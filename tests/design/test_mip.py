@@ -165,20 +165,21 @@ def test_unknown_solver_lists_valid_keys():
 
 
 def test_time_limited_answer_is_never_optimal():
+    # 150 units into 10 territories within +-2%: far more than a second of branch and bound can prove, so
+    # the answer is cut short by the time limit and must say "feasible", never "optimal"
     rng = np.random.default_rng(3)
-    xy = rng.random((60, 2)) * 100
-    m = rng.integers(1, 20, 60)
+    n, k = 150, 10
+    xy = rng.random((n, 2)) * 100
+    m = rng.integers(1, 20, n)
     prob = TerritoryDesignProblem.from_arrays(
-        np.arange(60), 6, xy=xy, measures={"m": m}, balance={"m": 0.05}, weight=np.ones(60)
+        np.arange(n), k, xy=xy, measures={"m": m}, balance={"m": 0.02}, weight=np.ones(n)
     )
     res = prob.solve(time_limit=1)
-    assert res.status in ("optimal", "feasible")
-    if res.status == "optimal":
-        assert res.gap == pytest.approx(0.0, abs=1e-6)
-    else:
-        assert res.bound is None or res.bound <= res.objective + 1e-6
-    assert_partition(res.labels, list(range(60)), 6)
-    assert_balanced(res.labels, pd.Series(m, index=range(60)).astype(float), 0.05, 6)
+    assert res.status == "feasible"
+    assert res.bound is None or res.bound <= res.objective + 1e-6
+    assert res.gap is None or res.gap > 0
+    assert_partition(res.labels, list(range(n)), k)
+    assert_balanced(res.labels, pd.Series(m, index=range(n)).astype(float), 0.02, k)
 
 
 @pytest.mark.parametrize(
