@@ -9,8 +9,9 @@ scheduler, workers) is sampled for memory every 0.2 s:
    throughput and peak memory of the tree (target <= 8 GB);
 3. **scaling**: the same Dask run on ``--scaling-accounts`` accounts with 1 worker and with 2.
 
-The companies are generated first with ``terrkit sample --format parquet`` (chunks of 1,000,000
-accounts, kept in ``--root`` and reused by later runs with the same size and seed). Run alone on the
+The companies are generated first with ``terrkit sample --format parquet`` (parts of 250,000
+accounts, ``--chunk-accounts``: a part is one Dask partition, and validating a part of a million accounts
+with its sales takes more than a 3 GB worker; kept in ``--root`` and reused by later runs). Run alone on the
 machine: it uses both cores for about half an hour::
 
     .venv/bin/python benchmarks/bench_dask.py
@@ -33,16 +34,16 @@ TARGET_PEAK_GB = 8.0
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_dask.json"
 
 
-def ensure_company(root: Path, accounts: int, seed: int) -> tuple[Path, float]:
+def ensure_company(root: Path, accounts: int, seed: int, chunk: int) -> tuple[Path, float]:
     """The Parquet company of ``accounts`` accounts under ``root`` (made when missing), and seconds taken."""
     from terrkit.datasets.chunked import write_company_parquet
 
-    folder = root / f"company_{accounts}_seed{seed}"
+    folder = root / f"company_{accounts}_seed{seed}_chunk{chunk}"
     manifest = folder / "dataset.json"
     if manifest.exists() and json.loads(manifest.read_text()).get("accounts") == accounts:
         return folder, 0.0
     started = time.perf_counter()
-    write_company_parquet(folder, accounts, seed, overwrite=True)
+    write_company_parquet(folder, accounts, seed, chunk_accounts=chunk, overwrite=True)
     return folder, time.perf_counter() - started
 
 
@@ -95,6 +96,9 @@ def main() -> None:
     parser.add_argument("--scaling-accounts", type=int, default=2_000_000, help="accounts of the 1 vs 2 runs")
     parser.add_argument("--memory-limit", default="3GB", help="memory per Dask worker (default 3GB)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--chunk-accounts", type=int, default=250_000, help="accounts per Parquet part (one Dask partition)"
+    )
     parser.add_argument("--root", default="/tmp/terrkit-bench-dask", help="where the companies are kept")
     args = parser.parse_args()
     root = Path(args.root)
@@ -104,7 +108,7 @@ def main() -> None:
     sizes = sorted({args.pandas_accounts, args.scaling_accounts, args.accounts})
     companies = {}
     for n in sizes:
-        companies[n], seconds = ensure_company(root, n, args.seed)
+        companies[n], seconds = ensure_company(root, n, args.seed, args.chunk_accounts)
         made = f"generated in {seconds:.0f} s" if seconds else "reused"
         print(f"company of {n:,} accounts: {companies[n]} ({made})")
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from terrkit import __version__
-from terrkit.exceptions import ReportError, TerrkitError
+from terrkit.exceptions import ReportError, ResourceError, TerrkitError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except ReportError as err:
+    except (ReportError, ResourceError) as err:
         print(f"terrkit {args.command}: {err}", file=sys.stderr)
         return EXIT_FAILED
     except TerrkitError as err:

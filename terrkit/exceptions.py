@@ -91,6 +91,11 @@ class InfeasibleError(TerrkitError):
     """A territory design problem has no solution; the message explains why in business terms."""
 
 
+class ResourceError(TerrkitError):
+    """The machine or the cluster ran out of a resource (memory) on a valid request; the message says how to
+    give it more."""
+
+
 class SolverError(TerrkitError):
     """The optimisation solver failed or is unavailable."""
 

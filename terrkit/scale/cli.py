@@ -16,7 +16,8 @@ the territory design needs, are brought into memory. ``FOLDER`` receives
 
 The folder appears whole or not at all. With ``--engine dask`` and no ``--scheduler`` a local
 cluster sized to the machine is started; the Dask dashboard's address is printed, and a progress bar
-follows the long step. Exit codes: 0 success, 2 bad input (one line on stderr, nothing written).
+follows the long step. Exit codes: 0 success, 1 a worker ran out of memory (one line on stderr saying what
+to change), 2 bad input (one line on stderr); nothing is written unless the run succeeds.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from terrkit.exceptions import ConfigError, DataWarning
+from terrkit.exceptions import ConfigError, DataWarning, ResourceError
 from terrkit.scale.backend import ENGINES, check_engine, dashboard_link, is_dask, persist_with_progress
 
 EXIT_OK = 0
@@ -78,6 +79,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"Dask dashboard: {dashboard_link(client) or 'not served'}")
     try:
         summary = score_dataset(args.data, final, engine=engine, as_of=args.as_of, say=print)
+    except Exception as err:
+        if type(err).__name__ != "KilledWorker":
+            raise
+        raise ResourceError(
+            "a Dask worker died while scoring, most often because one partition needs more memory than a "
+            "worker has; give each worker more (--memory-limit) or write the data in smaller parts "
+            f"(terrkit sample --chunk-accounts, or smaller Parquet files). Dask said: {err}"
+        ) from None
     finally:
         if client is not None:
             client.close()
