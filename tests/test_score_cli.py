@@ -109,3 +109,18 @@ def test_report_config_takes_the_engine_at_the_top_level(tmp_path):
 
     with pytest.raises(ConfigError, match="top-level key 'engine'"):
         resolve_parameters(load_config(nested), discover_notebooks())
+
+
+def test_a_worker_out_of_memory_is_one_line_saying_what_to_change(tmp_path, capsys, monkeypatch):
+    from distributed.scheduler import KilledWorker
+
+    import terrkit.scale.cli as score_cli
+
+    def dies(*_args, **_kwargs):
+        raise KilledWorker("('validate', 3)", "tcp://127.0.0.1:1")
+
+    monkeypatch.setattr(score_cli, "score_dataset", dies)
+    assert _score(sample_dir(), tmp_path / "out") == 1
+    err = capsys.readouterr().err
+    assert "--memory-limit" in err and "--chunk-accounts" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
