@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -117,7 +118,7 @@ def test_a_worker_out_of_memory_is_one_line_saying_what_to_change(tmp_path, caps
     import terrkit.scale.cli as score_cli
 
     def dies(*_args, **_kwargs):
-        raise KilledWorker("('validate', 3)", "tcp://127.0.0.1:1", 3)
+        raise KilledWorker("('validate', 3)", SimpleNamespace(address="tcp://127.0.0.1:1"), 3)
 
     monkeypatch.setattr(score_cli, "score_dataset", dies)
     assert _score(sample_dir(), tmp_path / "out") == 1
