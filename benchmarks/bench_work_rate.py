@@ -36,10 +36,10 @@ from terrkit.design.heuristic.search import solve_heuristic  # noqa: E402
 #: The functions whose cumulative time each kind of charge stands for.
 FUNCTIONS = {
     "moves": ("improve_moves", "improve_swaps"),
-    "repair": ("_fix", "_fix_by_paths"),
+    "repair": ("_fix",),
     "resplit": ("resplit_pair", "resplit_region"),
     "lp": ("solve", "solve_transport_lp", "_pair_list"),
-    "mip": ("region_mip", "_solve_partition"),
+    "mip": ("_solve_partition",),
     "enumeration": ("balanced_groups", "lumpy_groups"),
     "rounds": ("update_centers", "pairs"),
 }

@@ -9,11 +9,10 @@ The path from problem to plan, in reading order:
 5. :mod:`~terrkit.design.heuristic.transport_lp`: the assignment LP of location-allocation;
 6. :mod:`~terrkit.design.heuristic.border_shift`: shifting today's borders into balance;
 7. :mod:`~terrkit.design.heuristic.local_search`: the plan under repair and improvement (moves, swaps,
-   balance repair, center updates);
-8. the exact sub-problems the repair escalates to: :mod:`~terrkit.design.heuristic.recom` (re-splitting a
-   pair or a region), :mod:`~terrkit.design.heuristic.repartition` (an exact partition of a region into
-   in-band groups), :mod:`~terrkit.design.heuristic.region_mip` (the MIP on a region);
-9. :mod:`~terrkit.design.heuristic.big_units`: placing territories of big units first.
+   the balance repair's one escalation, center updates);
+8. the sub-problems the repair escalates to: :mod:`~terrkit.design.heuristic.recom` (random re-splits of a
+   pair or a region), then :mod:`~terrkit.design.heuristic.repartition` (an exact partition of a growing
+   region into in-band groups).
 """
 
 from terrkit.design.heuristic.search import HeuristicOutcome, solve_heuristic

@@ -8,8 +8,7 @@ the other :math:`k - f` territories on the remaining units.
 
 This applies when centers are chosen by the model, there are no locks, forbidden pairs or current plan,
 contiguity is required and every balanced measure has the same band in every territory
-(:func:`fixing_applies`, :func:`uniform_band`). The territories of big units placed by
-:mod:`terrkit.design.heuristic.big_units` are fixed the same way.
+(:func:`fixing_applies`, :func:`uniform_band`).
 """
 
 from __future__ import annotations

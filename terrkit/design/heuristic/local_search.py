@@ -9,9 +9,11 @@ The state is a plan (a territory for every unit, a center for every territory). 
 with balance bounds :math:`L_{tr} \\le \\sum_{i \\in t} a_{ir} \\le U_{tr}`, an optional cap on the moved
 share and, when required, connected territories. Three operators work on it:
 
-* **balance repair** (:meth:`Plan.repair_balance`): a violated territory pushes (or pulls) units along the
-  shortest chain of territories to the nearest one with room, one boundary unit per link; a chain is kept
-  only if the total violation drops;
+* **balance repair** (:meth:`Plan.repair_balance`): one escalation for the worst territory, from chains of
+  boundary moves (a violated territory pushes or pulls units from territory to territory until one has
+  room) to random re-splits of its region (:mod:`terrkit.design.heuristic.recom`) to an exact re-partition
+  of a growing region (:mod:`terrkit.design.heuristic.repartition`); a step is kept only if the total
+  violation drops;
 * **boundary moves** (:meth:`Plan.improve_moves`): a unit moves to a neighbouring territory when that lowers
   :math:`f`, keeps both territories within bounds (or no worse) and the donor connected (the unit is not an
   articulation point of its territory);
@@ -27,27 +29,13 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import shortest_path
 
-from terrkit.design.heuristic.budget import (
-    AP_MEMBER,
-    MIP_NODE,
-    MOVE,
-    REPAIR_STEP,
-    UNITS_PER_SECOND,
-    WorkBudget,
-)
+from terrkit.design.heuristic.budget import AP_MEMBER, MOVE, REPAIR_STEP, WorkBudget
 from terrkit.design.problem.contiguity import articulation_points, edge_arrays
 
 __all__ = ["Plan"]
 
 log = logging.getLogger(__name__)
-
-#: Work one repair after a perturbation may use (about 5 s on the reference machine): enough to settle the
-#: shaken region, small enough that a hopeless perturbation does not eat the budget.
-PERTURB_REPAIR_WORK = 5.0 * UNITS_PER_SECOND
-#: The region MIP is not started with less work left than about 10 of its nodes.
-REGION_MIP_MIN_WORK = 10 * MIP_NODE
 
 
 class Plan:
@@ -112,10 +100,6 @@ class Plan:
         self._resplits = 0
         #: Balance repair may move free centers (their territory is re-centered at its medoid).
         self.center_moves = False
-        #: Balance repair may call the region MIP (switched off inside perturbation rounds).
-        self.use_mip = True
-        #: Balance repair may re-partition lumpy regions exactly (switched off inside perturbation rounds).
-        self.use_partition = True
         #: repair operators switched off (for the ablation, see ``search.OPERATORS``)
         self.skip: frozenset[str] = frozenset()
         self.T = np.zeros((self.k, self.q))
@@ -434,8 +418,7 @@ class Plan:
 
         First greedy chains: an over-full ``s`` pushes a unit to a neighbour (the unit that leaves ``s`` least
         violated, then the one that overfills the receiver least, then the cheapest); an overfilled receiver
-        pushes on, never back into a territory of the chain. Then chains along shortest paths (in the
-        territory graph) to the territories with the most room. An under-full ``s`` pulls symmetrically.
+        pushes on, never back into a territory of the chain. An under-full ``s`` pulls symmetrically.
         """
         push = bool((self.T[s] > self.U[s] + self.tol).any())
         before = float(self.violation().sum())
@@ -472,54 +455,22 @@ class Plan:
                 return True
             for u, a in reversed(done):
                 self.move(u, a)
-        if "paths" in self.skip:
-            return False
-        return self._fix_by_paths(s, push, before, budget)
-
-    def _fix_by_paths(
-        self, s: int, push: bool, before: float, budget: WorkBudget, n_targets: int = 8
-    ) -> bool:
-        i_all, b_all = self.pairs()
-        g = sp.csr_matrix((np.ones(len(i_all)), (self.labels[i_all], b_all)), shape=(self.k, self.k))
-        if not push:
-            g = g.T.tocsr()  # units flow z -> ... -> s
-        dist, pred = shortest_path(g, unweighted=True, indices=s, return_predecessors=True)
-        bad = (self.T[s] > self.U[s] + self.tol) if push else (self.T[s] < self.L[s] - self.tol)
-        room = (self.U[:, bad] - self.T[:, bad]) if push else (self.T[:, bad] - self.L[:, bad])
-        room = (room / self.scale[bad]).min(axis=1)
-        need = float(self.viol(self.T[s], s))
-        ok = np.isfinite(dist) & (room > 0)
-        ok[s] = False
-        zs = np.flatnonzero(ok)
-        # plenty of room first, then short paths
-        zs = zs[np.lexsort((dist[zs], -np.minimum(room[zs], 3 * need)))][:n_targets]
-        for z in zs.tolist():
-            path = [z]
-            while path[-1] != s:
-                path.append(int(pred[path[-1]]))
-            path = path[::-1]
-            done: list[tuple[int, int]] = []
-            for x in range(len(path) - 1):
-                g_, r_ = (path[x], path[x + 1]) if push else (path[x + 1], path[x])
-                self._charge(budget, REPAIR_STEP, "repair")
-                i, b = self._moves_from(g_)
-                sel = b == r_
-                step = self._apply_first(self._ranked(i[sel], b[sel], push, set()))
-                if step is None:
-                    break
-                done.append((step[0], step[1]))
-            if float(self.violation().sum()) < before - 1e-12:
-                return True
-            for u, a in reversed(done):
-                self.move(u, a)
         return False
 
     def repair_balance(self, budget: WorkBudget, max_steps: int = 100000) -> bool:
         """Repair the balance until every territory is within bounds; returns True if balanced.
 
-        The worst territory first: ejection chains, then a re-split with a neighbour, then an exact
-        re-partition of its region, then the region MIP, each charged to ``budget``; until balanced, no
-        territory can be improved, or the budget is spent.
+        One escalation for the worst territory, cheapest first, every step charged to ``budget``:
+
+        1. ejection chains of single boundary moves (:meth:`_fix`);
+        2. a random re-split with a neighbour, then of its region of at most 8 territories
+           (:meth:`_fix_by_resplit`);
+        3. the exact re-partition of its region from all balanced connected groups, on growing regions
+           (:meth:`_fix_by_partition`).
+
+        A territory that no step improves is set aside until another repair changes the plan. The loop
+        ends when the plan is balanced, every violated territory is set aside, or the budget is spent.
+        The callers polish whatever the repair fixed (:meth:`improve_moves`, :meth:`improve_swaps`).
         """
         if self.q == 0:
             return True
@@ -542,8 +493,7 @@ class Plan:
             if (
                 self._fix(s, budget)
                 or ("resplit" not in self.skip and self._fix_by_resplit(s, budget))
-                or (self.use_partition and "partition" not in self.skip and self._fix_by_partition(s, budget))
-                or (self.use_mip and "region_mip" not in self.skip and self._fix_by_mip(s, budget))
+                or ("partition" not in self.skip and self._fix_by_partition(s, budget))
             ):
                 stuck.discard(s)
             else:
@@ -592,93 +542,13 @@ class Plan:
                     return True
         return False
 
-    def perturb_and_repair(
-        self, budget: WorkBudget, seed: int = 0, relax: float = 2.5, steps: int = 8
-    ) -> bool:
-        """Iterated repair for tight spots: shake the region around the worst territory, then repair.
-
-        The balance band is widened ``relax`` times, ``steps`` random recombinations (re-splits of two
-        neighbouring territories along random spanning trees, :func:`resplit_pair`) change the shapes within
-        two rings of the worst territory, the band is restored and :meth:`repair_balance` runs. The result is
-        kept when the total violation drops, else the plan is restored; until balanced or ``budget`` is spent
-        (each repair gets at most ``PERTURB_REPAIR_WORK`` of it).
-        """
-        if not self.enforce or self.q == 0:
-            return bool(self.violation().max(initial=0.0) <= 1e-9)
-        from terrkit.design.heuristic.recom import resplit_pair
-
-        rng = np.random.default_rng(seed)
-        L0, U0 = self.L.copy(), self.U.copy()
-        mid = np.where(np.isfinite(L0) & np.isfinite(U0), (L0 + U0) / 2, np.nan)
-        half = np.where(np.isfinite(mid), (U0 - L0) / 2, np.nan)
-        tries = 0
-        while not budget.exhausted():
-            v = self.violation()
-            if v.max(initial=0.0) <= 1e-9:
-                return True
-            before = float(v.sum())
-            s = int(np.argmax(v))
-            g = self._territory_graph_all()
-            ring = np.unique(np.r_[s, g[[s]].indices])
-            ring = np.unique(np.r_[ring, g[ring].indices])
-            labels0, centers0 = self.labels.copy(), self.centers.copy()
-            self.L = np.where(np.isfinite(mid), mid - relax * half, L0)
-            self.U = np.where(np.isfinite(mid), mid + relax * half, U0)
-            for _ in range(steps):
-                a = int(rng.choice(ring))
-                nb = g[[a]].indices
-                nb = nb[np.isin(nb, ring)]
-                if len(nb):
-                    resplit_pair(
-                        self, a, int(rng.choice(nb)), rng, trees=10, max_cuts=3, force=True, budget=budget
-                    )
-            self.L, self.U = L0, U0
-            self.use_mip = self.use_partition = False
-            try:
-                self.repair_balance(budget.units(PERTURB_REPAIR_WORK))
-            finally:
-                self.use_mip = self.use_partition = True
-            after = float(self.violation().sum())
-            log.debug("perturbation %d around territory %d: violation %.4g -> %.4g", tries, s, before, after)
-            if after < before - 1e-12:
-                continue
-            changed = np.flatnonzero(self.labels != labels0)
-            for u in changed.tolist():
-                self.move(u, int(labels0[u]))
-            self.set_centers(centers0)
-            tries += 1
-        return bool(self.violation().max(initial=0.0) <= 1e-9)
-
     def _fix_by_partition(self, s: int, budget: WorkBudget) -> bool:
-        """Re-partition ``s`` and its neighbours from all their balanced groups (:mod:`.heur_partition`)."""
+        """Re-partition ``s`` and its neighbours from all their balanced groups (:mod:`.repartition`)."""
         if not self.enforce:
             return False
         from terrkit.design.heuristic.repartition import repartition_around
 
         return repartition_around(self, s, budget)
-
-    def _fix_by_mip(self, s: int, budget: WorkBudget) -> bool:
-        """Re-solve ``s`` and its neighbouring territories exactly (contiguity enforced only)."""
-        if not self.enforce:
-            return False
-        from terrkit.design.heuristic.region_mip import region_mip
-
-        i_all, b_all = self._moves_from(s)
-        j_all, _ = self._moves_into(s)
-        nb = np.unique(np.r_[b_all, self.labels[j_all]])
-        before = float(self.violation().sum())
-        for ring in (nb, None):
-            if ring is None:  # second ring: neighbours of neighbours, nearest first, at most 12 territories
-                g = self._territory_graph_all()
-                ring = np.unique(g[nb].indices) if len(nb) else nb
-                ring = np.r_[nb, np.setdiff1d(ring, np.r_[nb, s])][:8]
-            if budget.left() < REGION_MIP_MIN_WORK or budget.clock_passed():
-                return False
-            terrs = np.r_[s, ring]
-            region_mip(self, terrs, budget=budget, feasibility=True, free_roots=True)
-            if float(self.violation().sum()) < before - 1e-12:
-                return True
-        return False
 
     def _territory_graph_all(self) -> sp.csr_matrix:
         i_all, b_all = self.pairs()
@@ -698,13 +568,13 @@ class Plan:
         """Put the center of each territory in ``terrs`` at its weighted medoid (free centers only)."""
         if self.fixed or not self.centers_are_units:
             return
-        from terrkit.design.heuristic.seeding import _medoid
+        from terrkit.design.heuristic.seeding import medoid
 
         centers = self.centers.copy()
         for t in np.asarray(terrs).tolist():
             members = np.flatnonzero(self.labels == t)
             if len(members):
-                centers[t] = _medoid(self.data, members, self.xy)
+                centers[t] = medoid(self.data, members, self.xy)
         self.set_centers(centers)
 
     def update_centers(self, xy: np.ndarray | None, n_try: int = 12) -> bool:

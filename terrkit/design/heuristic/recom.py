@@ -25,7 +25,6 @@ def resplit_pair(
     rng: np.random.Generator,
     trees: int = 40,
     max_cuts: int = 8,
-    force: bool = False,
     budget: WorkBudget | None = None,
 ) -> bool:
     """Re-split territories ``a`` and ``b`` of ``plan`` in place; returns True if both end within bounds.
@@ -42,8 +41,6 @@ def resplit_pair(
         Spanning trees to draw at most.
     max_cuts : int
         Stop after this many valid cuts and keep the cheapest.
-    force : bool
-        Keep any valid cut (used to perturb a plan), not only one that lowers the violation.
     budget : WorkBudget, optional
         Charged ``RESPLIT_UNIT`` per unit of the pair and tree drawn; no more trees once it is spent.
     """
@@ -62,8 +59,6 @@ def resplit_pair(
         return False
     must_a = (plan.locked[U] | plan.is_center[U] & plan.fixed) & (plan.labels[U] == a)
     must_b = (plan.locked[U] | plan.is_center[U] & plan.fixed) & (plan.labels[U] == b)
-    if not plan.centers_are_units or plan.fixed:
-        pass
     Mu = plan.M[U]
     best = None
     found = 0
@@ -119,9 +114,7 @@ def resplit_pair(
     if plan.centers_are_units and not plan.fixed:
         plan.reset_centers(np.array([a, b]))
     after = float(plan.violation()[[a, b]].sum())
-    if (force or after < before - 1e-12) and (
-        plan.moved_total <= plan.moved_cap or plan.moved_total <= moved_before
-    ):
+    if after < before - 1e-12 and (plan.moved_total <= plan.moved_cap or plan.moved_total <= moved_before):
         return True
     plan.set_centers(old_centers)
     _relabel(plan, U, old)
@@ -156,13 +149,13 @@ def _relabel(plan, units: np.ndarray, labels: np.ndarray) -> None:
 
 def _split_cost(plan, U: np.ndarray, lab: np.ndarray, a: int, b: int) -> float:
     """Objective of the two parts, each served from its weighted medoid (or its fixed center)."""
-    from terrkit.design.heuristic.seeding import _medoid
+    from terrkit.design.heuristic.seeding import medoid
 
     total = 0.0
     for t in (a, b):
         members = U[lab == t]
         if plan.centers_are_units and not plan.fixed:
-            c = _medoid(plan.data, members, plan.xy, n_try=6)
+            c = medoid(plan.data, members, plan.xy, n_try=6)
         else:
             c = int(plan.centers[t])
         total += float((plan.w[members] * plan.data.unit_cost(members, np.full(len(members), c))).sum())

@@ -15,17 +15,22 @@ Pipeline (every step seeded and deterministic):
 3. **Contiguity**: each territory keeps the piece holding its center (and locked units); every other piece is
    handed, unit by unit, to the adjacent territory of least cost
    (:func:`terrkit.design.problem.contiguity.repair_fragments`).
-4. **Local search** (:class:`terrkit.design.heuristic.local_search.Plan`): balance repair along chains of
-territories,
-   improving boundary moves and swaps that keep every territory connected and within bounds, medoid center
-   updates; repeated until no improvement or the time limit.
-5. **Tight spots**: a start that is still out of balance shakes the region around its worst territory and
-   repairs it (:meth:`~terrkit.design.heuristic.local_search.Plan.perturb_and_repair`). When that territory
-   holds big units (a metro area of counties, each 10-40% of a territory), the next start instead places the
-   territories of the big units around it by a backtracking search (:mod:`terrkit.design.heuristic.big_units`)
-   and designs the others around them; territories that the band and contiguity force are fixed before any
-   start (:mod:`terrkit.design.heuristic.forced`). The best start wins: balanced first, then contiguous, then
-   the least violation, then the lowest objective.
+4. **Local search** (:class:`terrkit.design.heuristic.local_search.Plan`): rounds of balance repair,
+   improving boundary moves and swaps that keep every territory connected and within bounds, and medoid
+   center updates, until two rounds gain nothing.
+5. **Repair, then polish**: a start still out of balance gives the rest of its work to the balance repair,
+   one escalation from cheap moves to exact sub-problems on growing regions
+   (:meth:`~terrkit.design.heuristic.local_search.Plan.repair_balance`), and whatever it fixes is polished
+   by moves and swaps.
+6. **Big units first**: when a start ends out of balance in a territory holding big units (a metro area of
+   counties, each 10-40% of a territory), the next start places the territories of the big units around it
+   by a backtracking search (:mod:`terrkit.design.heuristic.big_units`), designs the others on the
+   remaining units with one start, and polishes the joined plan. The best start wins: balanced first, then
+   contiguous, then the least violation, then the lowest objective.
+
+Territories that the band and contiguity force (the only in-band group holding some unit) are fixed before
+any start, the search designs the others on the remaining units, and the joined plan is polished the same
+way (:mod:`terrkit.design.heuristic.forced`).
 
 Every step charges its work to one :class:`~terrkit.design.heuristic.budget.WorkBudget` and stops when its
 share is spent, so the plan depends on the inputs, the seed and the budget, never on the machine's speed.
@@ -60,6 +65,7 @@ from terrkit.design.heuristic.seeding import (
     allowed_pairs,
     effective_locks,
     initial_centers,
+    medoid,
     medoid_centers,
     planar_xy,
 )
@@ -95,31 +101,31 @@ LOCAL_ROUNDS = 50
 ROUND_REPAIR_SHARE = 0.1
 #: ... but at least this much (about 2 s on the reference machine): a late round still gets a real repair.
 ROUND_REPAIR_MIN_WORK = 2.0 * UNITS_PER_SECOND
-#: Share of a start's work left for shaking tight spots (perturb and repair); the region MIP gets the rest.
-PERTURB_SHARE = 0.6
 #: The lower-bound LP runs over all allowed pairs only up to this many (beyond, it is slower than the search).
 BOUND_MAX_PAIRS = 2_000_000
 
 #: Share of the time limit (at most 2 s) kept free after the safety stop, for a step that passes it a little.
 FINISH_MARGIN = 0.03
 
-#: Zones tried in turn for placing big units first: territories within this many rings of the worst one.
-LUMPY_RINGS = (2, 1)
-
 #: Share of a start's work that border shifting may use when the start repairs today's alignment.
 SHIFT_SHARE = 0.5
 
-#: Smallest share of the work left that a start may use (a tight instance needs long shaking).
+#: Zones tried in turn for placing big units first: territories within two rings of the worst one (room to
+#: rearrange a metro cluster), then one ring (fewer big units to place when two rings have no cover).
+LUMPY_RINGS = (2, 1)
+
+#: Smallest share of the work left that a start may use: a start that cannot balance needs a long repair,
+#: and a later start is still left 40% to try a fresh seed.
 START_MIN_SHARE = 0.6
 
 #: How the result names this method.
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
 
 #: The operators that :func:`solve_heuristic` can switch off with ``skip`` (for the ablation in
-#: ``benchmarks/bench_ablation.py``): the LP's margin inside the band, ejection-chain path fixes, ReCom
-#: re-splits, the exact re-partition, the region MIP, perturb-and-repair, placing big units first, and fixing
-#: the territories the band forces.
-OPERATORS = ("lp_margin", "paths", "resplit", "partition", "region_mip", "perturb", "big_units", "forced")
+#: ``benchmarks/bench_ablation.py``): the LP's margin inside the band, the repair's random re-splits and its
+#: exact re-partition, placing big units first, and fixing the territories the band forces. The ejection
+#: chains are the repair's base step and always run.
+OPERATORS = ("lp_margin", "resplit", "partition", "big_units", "forced")
 
 
 @dataclass
@@ -409,12 +415,12 @@ def _single_start(
     from_current=False,
     skip=frozenset(),
 ) -> Plan:
-    """One start: seed centers, location-allocation, contiguity repair, local search.
+    """One start: seed centers, location-allocation, contiguity repair, local search, repair and polish.
 
     With ``lumpy_next``, a plan whose worst territory still holds a big unit after the local search is
-    returned without shaking: the next start places the big units first (:func:`_lumpy_start`) and needs
-    the time more. With ``from_current`` (fixed centers and a current alignment), the start is today's
-    alignment instead of the location-allocation: the plan that moves the least is usually found by
+    returned without the final repair: the next start places the big units first (:func:`_big_units_start`)
+    and needs the work more. With ``from_current`` (fixed centers and a current alignment), the start is
+    today's alignment instead of the location-allocation: the plan that moves the least is usually found by
     repairing today's balance, not by redrawing.
     """
     n, k = data.n, data.k
@@ -494,23 +500,31 @@ def _single_start(
     plan.skip = skip
     plan.locked = locks >= 0
     plan.xy = xy
+    _local_search(plan, budget, xy, f"seed {seed}", t0)
+    if lumpy_next and _worst_holds_big_units(data, plan):
+        return plan
+    # 5: the rounds' repairs are capped; a plan still out of balance gets the start's whole remaining work
+    _repair_and_polish(plan, budget)
+    return plan
+
+
+def _local_search(plan: Plan, budget: WorkBudget, xy, label: str, t0: float) -> None:
+    """Rounds of balance repair, improving moves and swaps, and center updates, until two gain nothing."""
     stale = 0
     for round_no in range(LOCAL_ROUNDS):
         if budget.exhausted():
             break
         obj_start = plan.objective()
-        plan.use_mip = False  # the region MIP is kept for the end
         ok = plan.repair_balance(budget.slice(ROUND_REPAIR_SHARE, at_least=ROUND_REPAIR_MIN_WORK))
-        plan.use_mip = True
         obj0 = plan.objective()
         g1 = plan.improve_moves(budget)
         g2 = plan.improve_swaps(budget)
         moved_centers = plan.update_centers(xy)
-        budget.charge(ROUND_UNIT * n, "rounds")  # the passes over all units: pairs, centers, objective
+        budget.charge(ROUND_UNIT * plan.n, "rounds")  # the passes over all units: pairs, centers, objective
         log.info(
-            "seed %d round %d: %.2f s, balanced %s (max violation %.3g), moves -%.4g, swaps -%.4g, "
+            "%s round %d: %.2f s, balanced %s (max violation %.3g), moves -%.4g, swaps -%.4g, "
             "objective %.6g%s",
-            seed,
+            label,
             round_no,
             time.perf_counter() - t0,
             ok,
@@ -524,14 +538,15 @@ def _single_start(
         stale = stale + 1 if gain <= 1e-7 * max(abs(obj0), 1.0) else 0
         if stale >= 2 or (stale and not moved_centers):
             break
-    if plan.violation().max(initial=0.0) > 1e-9:
-        if lumpy_next and _worst_holds_big_units(data, plan):
-            return plan
-        # tight spots: shake and repair for most of what is left, then the region MIP
-        if "perturb" not in skip:
-            plan.perturb_and_repair(budget.slice(PERTURB_SHARE), seed=seed)
-        plan.repair_balance(budget)
-    return plan
+
+
+def _repair_and_polish(plan: Plan, budget: WorkBudget) -> None:
+    """Repair a plan still out of balance with all the work left, then polish what the repair changed."""
+    if plan.violation().max(initial=0.0) <= 1e-9:
+        return
+    plan.repair_balance(budget)
+    plan.improve_moves(budget)  # moves and swaps keep every territory within bounds (or no worse)
+    plan.improve_swaps(budget)
 
 
 def _quality(plan: Plan, adjacency) -> tuple[bool, int, float, float]:
@@ -549,7 +564,6 @@ def solve_heuristic(
     solver: str = "highs",
     starts: int | None = None,
     fix_forced: bool = True,
-    place_lumpy: bool = True,
     work: float | None = None,
     skip: Collection[str] = (),
 ) -> HeuristicOutcome:
@@ -574,11 +588,8 @@ def solve_heuristic(
         skipped when the work left is less than half of what the longest start so far used.
     fix_forced : bool, default True
         First fix the territories that the balance band and contiguity force
-        (:mod:`terrkit.design.heuristic.forced`), and design the others on the remaining units.
-    place_lumpy : bool, default True
-        When a start leaves a territory out of balance among big units, the next start first places the
-        territories of those units by a backtracking search (:mod:`terrkit.design.heuristic.big_units`) and
-        designs the others around them.
+        (:mod:`terrkit.design.heuristic.forced`), design the others on the remaining units, then polish the
+        whole plan.
     work : float, optional
         Work budget in work units (:mod:`terrkit.design.heuristic.budget`); default
         :func:`~terrkit.design.heuristic.budget.default_work` of the time limit.
@@ -600,11 +611,14 @@ def solve_heuristic(
     unknown = skip - set(OPERATORS)
     if unknown:
         raise ValueError(f"unknown operators {sorted(unknown)}; valid: {', '.join(OPERATORS)}")
-    outcome = _solve(
-        data, budget, t0, seed=seed, solver=solver, starts=starts,
-        fix_forced=fix_forced and "forced" not in skip, place_lumpy=place_lumpy and "big_units" not in skip,
-        skip=skip,
-    )  # fmt: skip
+    groups = forced_groups(data) if fix_forced and "forced" not in skip else []
+    if groups:
+        log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
+        plan, method = _design_around_forced(data, groups, budget, t0, seed=seed, starts=starts, skip=skip)
+        lower_bound = None
+    else:
+        plan, method, lower_bound = _search(data, budget, t0, seed=seed, starts=starts, skip=skip)
+    outcome = _outcome(data, plan, lower_bound, method, t0)
     outcome.stopped_by = budget.stopped_by
     outcome.work_used = budget.used
     outcome.work_by_step = dict(budget.by_step)
@@ -613,26 +627,11 @@ def solve_heuristic(
     return outcome
 
 
-def _solve(
-    data,
-    budget: WorkBudget,
-    t0: float,
-    *,
-    seed,
-    solver,
-    starts,
-    fix_forced=True,
-    place_lumpy=True,
-    skip=frozenset(),
-) -> HeuristicOutcome:
-    """:func:`solve_heuristic` on an existing budget (the designs around fixed groups share it)."""
-    if fix_forced:
-        groups = forced_groups(data)
-        if groups:
-            log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
-            return _solve_around_forced(
-                data, groups, budget=budget, seed=seed, solver=solver, starts=starts, t0=t0, skip=skip
-            )
+def _search(
+    data, budget: WorkBudget, t0: float, *, seed, starts, skip=frozenset()
+) -> tuple[Plan, str, float | None]:
+    """The multi-start search on ``budget``: the best plan, how it was found and a lower bound (or None)."""
+    place_lumpy = "big_units" not in skip
     n = data.n
     xy = planar_xy(data)
     allowed = allowed_pairs(data)
@@ -654,7 +653,7 @@ def _solve(
             # the best start is out of balance: place the big units around its worst territory first
             lumpy_tried = True
             part = budget.slice(1.0)
-            placed = _lumpy_start(data, best, part, seed, solver, skip)
+            placed = _big_units_start(data, best, part, seed, t0, skip)
             if placed is not None:
                 plan, note = placed
                 spent.append(part.spent())
@@ -665,8 +664,7 @@ def _solve(
                     notes = [note]
                 continue
         # every start gets an equal share of what is left, but at least START_MIN_SHARE of it (a start that
-        # cannot balance spends it shaking tight spots), the last one everything; a start that failed to
-        # balance still leaves room for a fresh one
+        # cannot balance spends it on the repair), the last one everything
         share = 1.0 / (int(starts) - s) if s < int(starts) - 1 else 1.0
         part = budget.slice(max(share, START_MIN_SHARE))
         plan = _single_start(
@@ -688,12 +686,11 @@ def _solve(
         if best is None or qual < best_q:
             best, best_q = plan, qual
             notes = []
-    plan = best
     method = METHOD + (f" (best of {len(spent)} starts)" if len(spent) > 1 else "")
     if from_current:
         method += "; the first start shifts the borders of the current alignment"
     method += "".join(f"; {note}" for note in notes)
-    return _outcome(data, plan, _lower_bound(data, allowed, cur, budget), method, t0)
+    return best, method, _lower_bound(data, allowed, cur, budget)
 
 
 def _outcome(data, plan: Plan, lower_bound: float | None, method: str, t0: float) -> HeuristicOutcome:
@@ -722,22 +719,26 @@ def _outcome(data, plan: Plan, lower_bound: float | None, method: str, t0: float
     )
 
 
-def _solve_around_forced(data, groups, *, budget, seed, solver, starts, t0, skip) -> HeuristicOutcome:
-    """Fix the forced groups as territories and design the others on the remaining units."""
-    plan, inner_method = _design_around(
-        data, groups, budget=budget, seed=seed, solver=solver, starts=starts, skip=skip
-    )
-    method = f"{inner_method}; {len(groups)} territories forced by the band and contiguity fixed first"
-    return _outcome(data, plan, None, method, t0)
+def _design_around_forced(
+    data, groups, budget: WorkBudget, t0: float, *, seed, starts, skip=frozenset()
+) -> tuple[Plan, str]:
+    """Fix the forced ``groups`` as the last territories, search the others on the remaining units, polish."""
+    if len(groups) == data.k:
+        plan = _joined(data, groups, None, None, budget, t0, skip)
+        return plan, f"every territory fixed; {len(groups)} territories forced by the band and contiguity"
+    sub, keep = without_units(data, np.concatenate(groups), data.k - len(groups))
+    inner, inner_method, _bound = _search(sub, budget, t0, seed=seed, starts=starts, skip=skip)
+    plan = _joined(data, groups, inner, keep, budget, t0, skip)
+    return plan, f"{inner_method}; {len(groups)} territories forced by the band and contiguity fixed first"
 
 
-def _lumpy_start(
-    data, plan: Plan, budget: WorkBudget, seed: int, solver: str, skip=frozenset()
+def _big_units_start(
+    data, plan: Plan, budget: WorkBudget, seed: int, t0: float, skip=frozenset()
 ) -> tuple[Plan, str] | None:
-    """Place the big units around ``plan``'s worst territory by backtracking, then design the rest.
+    """Place the big units around ``plan``'s worst territory by backtracking, then one start on the rest.
 
-    The zone is the territories within ``LUMPY_RINGS`` rings of the worst one; returns the plan and a note
-    for the method, or None when no placement was found.
+    The zone is the territories within ``LUMPY_RINGS`` rings of the worst one; returns the polished plan and
+    a note for the method, or None when no placement was found.
     """
     from scipy.sparse.csgraph import shortest_path
 
@@ -756,17 +757,19 @@ def _lumpy_start(
             continue
         if len(groups) > data.k or (len(groups) == data.k and sum(map(len, groups)) < data.n):
             continue  # no territory would be left for the units not placed
-        placed, inner_method = _design_around(
-            data, groups, budget=budget, seed=seed, solver=solver, starts=1, place_lumpy=False, skip=skip
-        )
+        inner = keep = None
+        if len(groups) < data.k:
+            sub, keep = without_units(data, np.concatenate(groups), data.k - len(groups))
+            xy_sub, allowed_sub, locks_sub = planar_xy(sub), allowed_pairs(sub), effective_locks(sub)
+            inner = _single_start(sub, seed, t0, budget, xy_sub, allowed_sub, locks_sub, None, skip=skip)
         note = f"{len(groups)} territories of big units placed first by a backtracking search"
-        log.info("%s (%s)", note, inner_method)
-        return placed, note
+        log.info(note)
+        return _joined(data, groups, inner, keep, budget, t0, skip), note
     return None
 
 
 def _worst_holds_big_units(data, plan: Plan) -> bool:
-    """Whether the plan's worst territory holds a unit big enough for :func:`_lumpy_start` to place."""
+    """Whether the plan's worst territory holds a unit big enough for :func:`_big_units_start` to place."""
     from terrkit.design.heuristic.big_units import is_lumpy
 
     v, lo, hi = uniform_band(data, 0)
@@ -774,29 +777,26 @@ def _worst_holds_big_units(data, plan: Plan) -> bool:
     return bool(is_lumpy(v[plan.labels == worst], lo, hi).any())
 
 
-def _design_around(
-    data, groups, *, budget, seed, solver, starts, place_lumpy=True, skip=frozenset()
-) -> tuple[Plan, str]:
-    """Fix ``groups`` as the last territories and design the others on the remaining units."""
-    from terrkit.design.heuristic.seeding import _medoid
+def _joined(data, groups, inner: Plan | None, keep, budget: WorkBudget, t0: float, skip) -> Plan:
+    """The plan of the fixed ``groups`` (last territories) and ``inner`` (on units ``keep``), polished.
 
+    The polish runs the local search on the joined plan, so the fixed territories' borders with the others
+    are improved like any other (moves and swaps keep every territory within bounds and connected), and a
+    joined plan still out of balance gets the repair with the work left.
+    """
     k_rest = data.k - len(groups)
     labels = np.empty(data.n, dtype=np.int64)
     centers = np.empty(data.k, dtype=np.int64)
-    inner_method = "every territory fixed"
-    if k_rest > 0:
-        sub, keep = without_units(data, np.concatenate(groups), k_rest)
-        inner = _solve(
-            sub, budget, time.perf_counter(), seed=seed, solver=solver, starts=starts, fix_forced=False,
-            place_lumpy=place_lumpy, skip=skip,
-        )  # fmt: skip
+    if inner is not None:
         labels[keep] = inner.labels
         centers[:k_rest] = keep[inner.centers]
-        inner_method = inner.method
     xy = planar_xy(data)
     for f, g in enumerate(groups):
         labels[g] = k_rest + f
-        centers[k_rest + f] = _medoid(data, g, xy)
+        centers[k_rest + f] = medoid(data, g, xy)
     plan = Plan(data, labels, centers, allowed_pairs(data))
+    plan.skip = skip
     plan.xy = xy
-    return plan, inner_method
+    _local_search(plan, budget, xy, "joined plan", t0)
+    _repair_and_polish(plan, budget)
+    return plan

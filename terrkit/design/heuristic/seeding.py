@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["allowed_pairs", "planar_xy", "initial_centers", "medoid_centers"]
+__all__ = ["allowed_pairs", "initial_centers", "medoid", "medoid_centers", "planar_xy"]
 
 
 def planar_xy(data) -> np.ndarray | None:
@@ -54,7 +54,12 @@ def effective_locks(data) -> np.ndarray:
     return locked
 
 
-def _medoid(data, members: np.ndarray, xy: np.ndarray | None, n_try: int = 12) -> int:
+def medoid(data, members: np.ndarray, xy: np.ndarray | None, n_try: int = 12) -> int:
+    """The member of least weighted cost to all ``members``: a territory's center among its own units.
+
+    With planar coordinates only the ``n_try`` members nearest the weighted centroid are tried (the medoid
+    is nearly always among them); without, at most about 200 members spread over the list.
+    """
     w = np.asarray(data.weight, dtype=float)[members]
     if xy is not None:
         pts = xy[members]
@@ -76,7 +81,7 @@ def medoid_centers(data, labels: np.ndarray, centers: np.ndarray, xy: np.ndarray
     for t in range(data.k):
         members = order[starts[t] : starts[t + 1]]
         if len(members):
-            centers[t] = _medoid(data, members, xy)
+            centers[t] = medoid(data, members, xy)
     return centers
 
 
@@ -182,12 +187,12 @@ def initial_centers(data, xy: np.ndarray | None, allowed: np.ndarray, seed: int)
         for t in range(k):
             members = np.flatnonzero((cur == t) & allowed[:, t])
             if len(members):
-                centers[t] = _medoid(data, members, xy)
+                centers[t] = medoid(data, members, xy)
     for t in range(k):
         if centers[t] < 0:
             lk = np.flatnonzero(locked == t)
             if len(lk):
-                centers[t] = _medoid(data, lk, xy)
+                centers[t] = medoid(data, lk, xy)
     free_t = np.flatnonzero(centers < 0)
     if len(free_t) == 0:
         return centers
