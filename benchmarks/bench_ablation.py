@@ -3,12 +3,15 @@
 Every run switches one operator off (``solve_heuristic(skip=...)``, see
 ``terrkit.design.heuristic.search.OPERATORS``) and designs the same instances with the same work budget as the
 full engine. Instances: the county surfaces of ``bench_counties.py`` (3,108 counties, 50 territories, ±2%,
-contiguous) for the given seeds, and optionally the ZIP instance of ``bench_zip.py``. A surface the pre-solve
-check proves infeasible is left out (no operator can change that).
+contiguous) for the given seeds, optionally the ZIP instance of ``bench_zip.py``, and optionally the
+realignment instances of ``bench_realign.py`` (``--realign sample,seed31``: the rep-anchored
+least-disruption plans at the given tolerances, with today's alignment as the start, each with its own work
+budget). A surface the pre-solve check proves infeasible is left out (no operator can change that).
 
-For every configuration it prints: instances met (balanced and contiguous), the mean ratio of the weighted
-distance to the full engine's on the instances both met, and the total seconds. An operator pays when
-switching it off loses instances, raises the distance or (without loss) costs time.
+For every configuration it prints: instances met (balanced and contiguous), the mean ratio of the score to
+the full engine's on the instances both met (the weighted distance for a design; the objective, call-weighted
+travel plus the move penalty, for a realignment), and the total seconds. An operator pays when switching it
+off loses instances, raises the score or (without loss) costs time.
 
 Tune on seeds 0-9 only; report on seeds 10-29, looked at once the code is frozen.
 
@@ -16,16 +19,19 @@ Usage::
 
     python benchmarks/bench_ablation.py [--seeds 0-1] [--surfaces zip_density,metro,regional,area_workload]
         [--operators all] [--zip] [--time-limit 120] [--work 48e6]
+        [--realign sample,seed31] [--tolerances 0.05,0.1]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -40,8 +46,11 @@ from terrkit.design.problem.contiguity import count_fragments  # noqa: E402
 from terrkit.design.problem.definition import Balance  # noqa: E402
 
 
-def instances(seeds, surfaces, with_zip):
-    """(label, DesignData, planar xy, potential) of every instance the check does not prove infeasible."""
+def instances(seeds, surfaces, with_zip, work):
+    """(label, DesignData, score of a plan, solve settings) of every instance the check does not rule out.
+
+    The score of a design is its potential-weighted distance to the territories' weighted centroids (km).
+    """
     from terrkit.datasets import load_counties, load_zip_points
     from terrkit.geo import US_ALBERS
 
@@ -58,12 +67,69 @@ def instances(seeds, surfaces, with_zip):
             if feasibility_issues(data, balances=[Balance("potential", 0.02)]):
                 print(f"[{name} seed {seed}] proved infeasible by the check: left out")
                 continue
-            yield f"{name} seed {seed}", data, xy, pot
+            yield f"{name} seed {seed}", data, _distance_score(xy, pot), {"work": work}
     if with_zip:
         from bench_work_rate import zip_instance
 
         data = zip_instance()
-        yield "zip", data, data.xy_km, np.asarray(data.weight)
+        yield "zip", data, _distance_score(data.xy_km, np.asarray(data.weight)), {"work": work}
+
+
+def _distance_score(xy, pot):
+    return lambda out: weighted_centroid_distance(xy, out.labels, pot)
+
+
+def realign_instances(names, tolerances):
+    """The least-disruption plans of ``bench_realign.py``: (label, DesignData, score, solve settings).
+
+    The front is run once with the engine's entry point wrapped, to capture every contiguous realignment
+    problem (today's alignment as the start) with the time limit and work budget it was solved with.
+    """
+    import tempfile
+
+    import bench_realign as br
+
+    import terrkit.design.heuristic.search as search
+    from terrkit import realign, review
+    from terrkit.review.pipeline import score_accounts_for_review
+    from terrkit.units import refine_dataset
+
+    real = search.solve_heuristic
+    for name in names:
+        captured: list = []
+
+        def recording(data, captured=captured, **kwargs):
+            if data.contiguous and data.current is not None:
+                captured.append((data, {k: kwargs.get(k) for k in ("time_limit", "work", "seed")}))
+            return real(data, **kwargs)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            dataset = br._dataset(name, Path(tmp))
+        period = review.resolve_period(dataset.periods, "")
+        scores = score_accounts_for_review(dataset.accounts, dataset.sales, dataset.reps, period)
+        revenue = review.account_activity(dataset.accounts, dataset.sales, period).set_index("account_id")
+        k = dataset.alignment["territory_id"].nunique()
+        layered, _layer = refine_dataset(dataset, scores[list(br.BALANCE)], k)
+        measures = pd.DataFrame({m: scores[m].to_numpy() for m in br.BALANCE})
+        units = realign.units_for_design(layered.units, layered.accounts, layered.alignment, measures)
+        territories = realign.anchored_territories(layered.alignment, layered.reps)
+        costs = realign.realignment_costs(
+            layered.accounts, revenue["sales"], scores["calls_per_year"], layered.alignment, layered.reps,
+            units["unit_id"], territories,
+        )  # fmt: skip
+        search.solve_heuristic = recording
+        try:
+            realign.least_disruption_front(
+                units, layered.accounts, revenue["sales"], layered.alignment, layered.reps, tolerances,
+                design=realign.least_disruption_design(costs), balance=br.BALANCE,
+                rep_map=territories.rep_map(), account_weight=scores["calls_per_year"],
+            )  # fmt: skip
+        finally:
+            search.solve_heuristic = real
+        if len(captured) != len(tolerances):
+            raise SystemExit(f"expected one realignment problem per tolerance, captured {len(captured)}")
+        for tol, (data, settings) in zip(tolerances, captured, strict=True):
+            yield f"realign {name} ±{tol:.0%}", data, (lambda out: out.objective), settings
 
 
 def main(argv=None) -> int:
@@ -74,26 +140,37 @@ def main(argv=None) -> int:
     ap.add_argument("--zip", action="store_true", help="add the ZIP instance (200 territories, ±5%%)")
     ap.add_argument("--time-limit", type=float, default=120.0, help="safety stop of every run")
     ap.add_argument("--work", type=float, default=48e6, help="work budget of every run (60 s's default)")
+    ap.add_argument(
+        "--realign", default="", help="realignment datasets of bench_realign.py, e.g. sample,seed31"
+    )
+    ap.add_argument("--tolerances", default="0.05,0.1", help="balance tolerances of the realignment plans")
     args = ap.parse_args(argv)
     ops = OPERATORS if args.operators == "all" else tuple(args.operators.split(","))
     configs = [("full engine", ())] + [(f"without {op}", (op,)) for op in ops]
     results: dict[str, list[tuple[str, bool, float, float, str]]] = {c: [] for c, _ in configs}
     surfaces = tuple(s for s in args.surfaces.split(",") if s)
-    for label, data, xy, pot in instances(parse_seeds(args.seeds), surfaces, args.zip):
+    seeds = parse_seeds(args.seeds) if args.seeds else []
+    todo = instances(seeds, surfaces, args.zip, args.work)
+    if args.realign:
+        tolerances = [float(t) for t in args.tolerances.split(",")]
+        todo = itertools.chain(todo, realign_instances(args.realign.split(","), tolerances))
+    for label, data, score, settings in todo:
         for config, skip in configs:
             t0 = time.perf_counter()
-            out = solve_heuristic(data, time_limit=args.time_limit, seed=0, work=args.work, skip=skip)
+            limit = settings.get("time_limit") or args.time_limit
+            seed = settings.get("seed") or 0
+            out = solve_heuristic(data, time_limit=limit, seed=seed, work=settings.get("work"), skip=skip)
             secs = time.perf_counter() - t0
             met = bool(out.balanced and count_fragments(data.adjacency, out.labels) == 0)
-            dist = weighted_centroid_distance(xy, out.labels, pot)
-            results[config].append((label, met, dist, secs, out.stopped_by))
+            value = score(out)
+            results[config].append((label, met, value, secs, out.stopped_by))
             print(
-                f"[{label}] {config}: met {'yes' if met else 'NO'}, dist {dist:.1f} km, {secs:.1f} s, "
+                f"[{label}] {config}: met {'yes' if met else 'NO'}, score {value:.6g}, {secs:.1f} s, "
                 f"stopped by {out.stopped_by}",
                 flush=True,
             )
     full = {r[0]: r for r in results["full engine"]}
-    print("\n| configuration | met | distance vs full (both met) | seconds | stopped by time limit |")
+    print("\n| configuration | met | score vs full (both met) | seconds | stopped by time limit |")
     print("|---|---|---|---|---|")
     for config, _ in configs:
         rows = results[config]

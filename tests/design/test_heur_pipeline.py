@@ -56,7 +56,7 @@ def test_forced_groups_are_joined_and_the_whole_plan_polished():
     assert plan0.balanced
     t = int(plan0.labels[0])  # fix one territory of that plan as if forced
     group = np.flatnonzero(plan0.labels == t)
-    budget = WorkBudget(8e6, 30)
+    budget = WorkBudget(2e7, 60)
     plan, method = _design_around_forced(data, [group], budget, 0.0, seed=0, starts=1)
     assert method.endswith("1 territories forced by the band and contiguity fixed first")
     _assert_valid(data, values, plan.labels, plan.centers)

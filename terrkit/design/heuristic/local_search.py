@@ -29,13 +29,18 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import shortest_path
 
-from terrkit.design.heuristic.budget import AP_MEMBER, MOVE, REPAIR_STEP, WorkBudget
+from terrkit.design.heuristic.budget import AP_MEMBER, MOVE, REPAIR_STEP, UNITS_PER_SECOND, WorkBudget
 from terrkit.design.problem.contiguity import articulation_points, edge_arrays
 
 __all__ = ["Plan"]
 
 log = logging.getLogger(__name__)
+
+#: Work one repair after a perturbation may use (about 5 s on the reference machine): enough to settle the
+#: shaken region, small enough that a hopeless perturbation does not eat the budget.
+PERTURB_REPAIR_WORK = 5.0 * UNITS_PER_SECOND
 
 
 class Plan:
@@ -100,6 +105,8 @@ class Plan:
         self._resplits = 0
         #: Balance repair may move free centers (their territory is re-centered at its medoid).
         self.center_moves = False
+        #: Balance repair may re-partition lumpy regions exactly (switched off inside perturbation rounds).
+        self.use_partition = True
         #: repair operators switched off (for the ablation, see ``search.OPERATORS``)
         self.skip: frozenset[str] = frozenset()
         self.T = np.zeros((self.k, self.q))
@@ -418,7 +425,8 @@ class Plan:
 
         First greedy chains: an over-full ``s`` pushes a unit to a neighbour (the unit that leaves ``s`` least
         violated, then the one that overfills the receiver least, then the cheapest); an overfilled receiver
-        pushes on, never back into a territory of the chain. An under-full ``s`` pulls symmetrically.
+        pushes on, never back into a territory of the chain. Then chains along shortest paths (in the
+        territory graph) to the territories with the most room. An under-full ``s`` pulls symmetrically.
         """
         push = bool((self.T[s] > self.U[s] + self.tol).any())
         before = float(self.violation().sum())
@@ -455,6 +463,46 @@ class Plan:
                 return True
             for u, a in reversed(done):
                 self.move(u, a)
+        if "paths" in self.skip:
+            return False
+        return self._fix_by_paths(s, push, before, budget)
+
+    def _fix_by_paths(
+        self, s: int, push: bool, before: float, budget: WorkBudget, n_targets: int = 8
+    ) -> bool:
+        i_all, b_all = self.pairs()
+        g = sp.csr_matrix((np.ones(len(i_all)), (self.labels[i_all], b_all)), shape=(self.k, self.k))
+        if not push:
+            g = g.T.tocsr()  # units flow z -> ... -> s
+        dist, pred = shortest_path(g, unweighted=True, indices=s, return_predecessors=True)
+        bad = (self.T[s] > self.U[s] + self.tol) if push else (self.T[s] < self.L[s] - self.tol)
+        room = (self.U[:, bad] - self.T[:, bad]) if push else (self.T[:, bad] - self.L[:, bad])
+        room = (room / self.scale[bad]).min(axis=1)
+        need = float(self.viol(self.T[s], s))
+        ok = np.isfinite(dist) & (room > 0)
+        ok[s] = False
+        zs = np.flatnonzero(ok)
+        # plenty of room first, then short paths
+        zs = zs[np.lexsort((dist[zs], -np.minimum(room[zs], 3 * need)))][:n_targets]
+        for z in zs.tolist():
+            path = [z]
+            while path[-1] != s:
+                path.append(int(pred[path[-1]]))
+            path = path[::-1]
+            done: list[tuple[int, int]] = []
+            for x in range(len(path) - 1):
+                g_, r_ = (path[x], path[x + 1]) if push else (path[x + 1], path[x])
+                self._charge(budget, REPAIR_STEP, "repair")
+                i, b = self._moves_from(g_)
+                sel = b == r_
+                step = self._apply_first(self._ranked(i[sel], b[sel], push, set()))
+                if step is None:
+                    break
+                done.append((step[0], step[1]))
+            if float(self.violation().sum()) < before - 1e-12:
+                return True
+            for u, a in reversed(done):
+                self.move(u, a)
         return False
 
     def repair_balance(self, budget: WorkBudget, max_steps: int = 100000) -> bool:
@@ -462,7 +510,8 @@ class Plan:
 
         One escalation for the worst territory, cheapest first, every step charged to ``budget``:
 
-        1. ejection chains of single boundary moves (:meth:`_fix`);
+        1. ejection chains of single boundary moves, greedy and then along shortest paths to the
+           territories with room (:meth:`_fix`);
         2. a random re-split with a neighbour, then of its region of at most 8 territories
            (:meth:`_fix_by_resplit`);
         3. the exact re-partition of its region from all balanced connected groups, on growing regions
@@ -493,7 +542,7 @@ class Plan:
             if (
                 self._fix(s, budget)
                 or ("resplit" not in self.skip and self._fix_by_resplit(s, budget))
-                or ("partition" not in self.skip and self._fix_by_partition(s, budget))
+                or (self.use_partition and "partition" not in self.skip and self._fix_by_partition(s, budget))
             ):
                 stuck.discard(s)
             else:
@@ -541,6 +590,63 @@ class Plan:
                 if float(self.violation().sum()) < before - 1e-12:
                     return True
         return False
+
+    def perturb_and_repair(
+        self, budget: WorkBudget, seed: int = 0, relax: float = 2.5, steps: int = 8
+    ) -> bool:
+        """Iterated repair for tight spots: shake the region around the worst territory, then repair.
+
+        The balance band is widened ``relax`` times, ``steps`` random recombinations (re-splits of two
+        neighbouring territories along random spanning trees, :func:`resplit_pair`) change the shapes within
+        two rings of the worst territory, the band is restored and :meth:`repair_balance` runs. The result is
+        kept when the total violation drops, else the plan is restored; until balanced or ``budget`` is spent
+        (each repair gets at most ``PERTURB_REPAIR_WORK`` of it).
+        """
+        if not self.enforce or self.q == 0:
+            return bool(self.violation().max(initial=0.0) <= 1e-9)
+        from terrkit.design.heuristic.recom import resplit_pair
+
+        rng = np.random.default_rng(seed)
+        L0, U0 = self.L.copy(), self.U.copy()
+        mid = np.where(np.isfinite(L0) & np.isfinite(U0), (L0 + U0) / 2, np.nan)
+        half = np.where(np.isfinite(mid), (U0 - L0) / 2, np.nan)
+        tries = 0
+        while not budget.exhausted():
+            v = self.violation()
+            if v.max(initial=0.0) <= 1e-9:
+                return True
+            before = float(v.sum())
+            s = int(np.argmax(v))
+            g = self._territory_graph_all()
+            ring = np.unique(np.r_[s, g[[s]].indices])
+            ring = np.unique(np.r_[ring, g[ring].indices])
+            labels0, centers0 = self.labels.copy(), self.centers.copy()
+            self.L = np.where(np.isfinite(mid), mid - relax * half, L0)
+            self.U = np.where(np.isfinite(mid), mid + relax * half, U0)
+            for _ in range(steps):
+                a = int(rng.choice(ring))
+                nb = g[[a]].indices
+                nb = nb[np.isin(nb, ring)]
+                if len(nb):
+                    resplit_pair(
+                        self, a, int(rng.choice(nb)), rng, trees=10, max_cuts=3, force=True, budget=budget
+                    )
+            self.L, self.U = L0, U0
+            self.use_partition = False
+            try:
+                self.repair_balance(budget.units(PERTURB_REPAIR_WORK))
+            finally:
+                self.use_partition = True
+            after = float(self.violation().sum())
+            log.debug("perturbation %d around territory %d: violation %.4g -> %.4g", tries, s, before, after)
+            if after < before - 1e-12:
+                continue
+            changed = np.flatnonzero(self.labels != labels0)
+            for u in changed.tolist():
+                self.move(u, int(labels0[u]))
+            self.set_centers(centers0)
+            tries += 1
+        return bool(self.violation().max(initial=0.0) <= 1e-9)
 
     def _fix_by_partition(self, s: int, budget: WorkBudget) -> bool:
         """Re-partition ``s`` and its neighbours from all their balanced groups (:mod:`.repartition`)."""

@@ -25,6 +25,7 @@ def resplit_pair(
     rng: np.random.Generator,
     trees: int = 40,
     max_cuts: int = 8,
+    force: bool = False,
     budget: WorkBudget | None = None,
 ) -> bool:
     """Re-split territories ``a`` and ``b`` of ``plan`` in place; returns True if both end within bounds.
@@ -41,6 +42,9 @@ def resplit_pair(
         Spanning trees to draw at most.
     max_cuts : int
         Stop after this many valid cuts and keep the cheapest.
+    force : bool
+        Keep any valid cut (to shake a plan, see ``Plan.perturb_and_repair``), not only one that lowers the
+        violation.
     budget : WorkBudget, optional
         Charged ``RESPLIT_UNIT`` per unit of the pair and tree drawn; no more trees once it is spent.
     """
@@ -114,7 +118,9 @@ def resplit_pair(
     if plan.centers_are_units and not plan.fixed:
         plan.reset_centers(np.array([a, b]))
     after = float(plan.violation()[[a, b]].sum())
-    if after < before - 1e-12 and (plan.moved_total <= plan.moved_cap or plan.moved_total <= moved_before):
+    if (force or after < before - 1e-12) and (
+        plan.moved_total <= plan.moved_cap or plan.moved_total <= moved_before
+    ):
         return True
     plan.set_centers(old_centers)
     _relabel(plan, U, old)

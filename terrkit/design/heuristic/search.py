@@ -20,8 +20,9 @@ Pipeline (every step seeded and deterministic):
    center updates, until two rounds gain nothing.
 5. **Repair, then polish**: a start still out of balance gives the rest of its work to the balance repair,
    one escalation from cheap moves to exact sub-problems on growing regions
-   (:meth:`~terrkit.design.heuristic.local_search.Plan.repair_balance`), and whatever it fixes is polished
-   by moves and swaps.
+   (:meth:`~terrkit.design.heuristic.local_search.Plan.repair_balance`), first while shaking the region of
+   its worst territory (:meth:`~terrkit.design.heuristic.local_search.Plan.perturb_and_repair`), and
+   whatever it fixes is polished by moves and swaps.
 6. **Big units first**: when a start ends out of balance in a territory holding big units (a metro area of
    counties, each 10-40% of a territory), the next start places the territories of the big units around it
    by a backtracking search (:mod:`terrkit.design.heuristic.big_units`), designs the others on the
@@ -110,6 +111,10 @@ FINISH_MARGIN = 0.03
 #: Share of a start's work that border shifting may use when the start repairs today's alignment.
 SHIFT_SHARE = 0.5
 
+#: Share of a plan's work left for shaking the region of its worst territory before the last repair: most of
+#: it, since a stuck plan gains more from new shapes than from more repair steps on the same shapes.
+PERTURB_SHARE = 0.6
+
 #: Zones tried in turn for placing big units first: territories within two rings of the worst one (room to
 #: rearrange a metro cluster), then one ring (fewer big units to place when two rings have no cover).
 LUMPY_RINGS = (2, 1)
@@ -122,10 +127,10 @@ START_MIN_SHARE = 0.6
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
 
 #: The operators that :func:`solve_heuristic` can switch off with ``skip`` (for the ablation in
-#: ``benchmarks/bench_ablation.py``): the LP's margin inside the band, the repair's random re-splits and its
-#: exact re-partition, placing big units first, and fixing the territories the band forces. The ejection
-#: chains are the repair's base step and always run.
-OPERATORS = ("lp_margin", "resplit", "partition", "big_units", "forced")
+#: ``benchmarks/bench_ablation.py``): the LP's margin inside the band, the repair's chains along paths, its
+#: random re-splits and its exact re-partition, shaking a stuck plan, placing big units first, and fixing the
+#: territories the band forces. The greedy ejection chains are the repair's base step and always run.
+OPERATORS = ("lp_margin", "paths", "resplit", "partition", "perturb", "big_units", "forced")
 
 
 @dataclass
@@ -504,7 +509,7 @@ def _single_start(
     if lumpy_next and _worst_holds_big_units(data, plan):
         return plan
     # 5: the rounds' repairs are capped; a plan still out of balance gets the start's whole remaining work
-    _repair_and_polish(plan, budget)
+    _repair_and_polish(plan, budget, seed)
     return plan
 
 
@@ -540,10 +545,17 @@ def _local_search(plan: Plan, budget: WorkBudget, xy, label: str, t0: float) -> 
             break
 
 
-def _repair_and_polish(plan: Plan, budget: WorkBudget) -> None:
-    """Repair a plan still out of balance with all the work left, then polish what the repair changed."""
+def _repair_and_polish(plan: Plan, budget: WorkBudget, seed: int) -> None:
+    """Repair a plan still out of balance with all the work left, then polish what the repair changed.
+
+    The repair first shakes the region around the worst territory and repairs it, for ``PERTURB_SHARE`` of
+    the work left (:meth:`~terrkit.design.heuristic.local_search.Plan.perturb_and_repair`): a realignment
+    stuck against today's borders needs that; then one last repair with everything left.
+    """
     if plan.violation().max(initial=0.0) <= 1e-9:
         return
+    if "perturb" not in plan.skip:
+        plan.perturb_and_repair(budget.slice(PERTURB_SHARE), seed=seed)
     plan.repair_balance(budget)
     plan.improve_moves(budget)  # moves and swaps keep every territory within bounds (or no worse)
     plan.improve_swaps(budget)
@@ -724,11 +736,11 @@ def _design_around_forced(
 ) -> tuple[Plan, str]:
     """Fix the forced ``groups`` as the last territories, search the others on the remaining units, polish."""
     if len(groups) == data.k:
-        plan = _joined(data, groups, None, None, budget, t0, skip)
+        plan = _joined(data, groups, None, None, budget, t0, seed, skip)
         return plan, f"every territory fixed; {len(groups)} territories forced by the band and contiguity"
     sub, keep = without_units(data, np.concatenate(groups), data.k - len(groups))
     inner, inner_method, _bound = _search(sub, budget, t0, seed=seed, starts=starts, skip=skip)
-    plan = _joined(data, groups, inner, keep, budget, t0, skip)
+    plan = _joined(data, groups, inner, keep, budget, t0, seed, skip)
     return plan, f"{inner_method}; {len(groups)} territories forced by the band and contiguity fixed first"
 
 
@@ -764,7 +776,7 @@ def _big_units_start(
             inner = _single_start(sub, seed, t0, budget, xy_sub, allowed_sub, locks_sub, None, skip=skip)
         note = f"{len(groups)} territories of big units placed first by a backtracking search"
         log.info(note)
-        return _joined(data, groups, inner, keep, budget, t0, skip), note
+        return _joined(data, groups, inner, keep, budget, t0, seed, skip), note
     return None
 
 
@@ -777,7 +789,7 @@ def _worst_holds_big_units(data, plan: Plan) -> bool:
     return bool(is_lumpy(v[plan.labels == worst], lo, hi).any())
 
 
-def _joined(data, groups, inner: Plan | None, keep, budget: WorkBudget, t0: float, skip) -> Plan:
+def _joined(data, groups, inner: Plan | None, keep, budget: WorkBudget, t0: float, seed: int, skip) -> Plan:
     """The plan of the fixed ``groups`` (last territories) and ``inner`` (on units ``keep``), polished.
 
     The polish runs the local search on the joined plan, so the fixed territories' borders with the others
@@ -798,5 +810,5 @@ def _joined(data, groups, inner: Plan | None, keep, budget: WorkBudget, t0: floa
     plan.skip = skip
     plan.xy = xy
     _local_search(plan, budget, xy, "joined plan", t0)
-    _repair_and_polish(plan, budget)
+    _repair_and_polish(plan, budget, seed)
     return plan
