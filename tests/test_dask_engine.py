@@ -153,3 +153,26 @@ def test_backend_helpers_treat_pandas_as_one_partition():
     assert backend.check_engine(" Dask ") == "dask"
     with pytest.raises(ConfigError, match="engine must be one of pandas, dask"):
         backend.check_engine("spark")
+
+
+def test_an_rfm_window_bounds_the_rfm_measures_not_the_annual_sales(client):
+    # one history pass serves both the sales of the last four quarters and the RFM window
+    from terrkit.measures import annual_sales
+
+    ds = generate_company(2_000, seed=3)
+    given = ds.accounts.set_axis(ds.accounts.index + 1_000)  # an index of the caller's, not 0..n-1
+    annual = annual_sales(given, ds.sales).to_numpy()
+    window = {"window": 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        whole, _ = score_accounts(given, ds.sales, ds.reps, scheme="rfm")
+        windowed, _ = score_accounts(given, ds.sales, ds.reps, scheme="rfm", segment_params=window)
+        accounts = dd.from_pandas(given, npartitions=3, sort=False)
+        sales = dd.from_pandas(ds.sales, npartitions=4, sort=False)
+        lazy, _ = score_accounts(accounts, sales, ds.reps, scheme="rfm", segment_params=window)
+    assert windowed.index.equals(given.index), "a pandas result keeps the accounts' index"
+    assert np.array_equal(whole["sales"].to_numpy(), annual)
+    assert np.array_equal(windowed["sales"].to_numpy(), annual), "the window does not shorten the sales"
+    changed = windowed["rfm_code"].to_numpy() != whole["rfm_code"].to_numpy()
+    assert changed.any(), "the window does change the RFM scores"
+    _same(windowed, lazy.compute())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from terrkit.exceptions import ConfigError, TerrkitError
-from terrkit.io import replace_folder
+from terrkit.io import staged_folder
 
 
 def check_destination(
@@ -81,16 +79,9 @@ def write_files(
         The folder written.
     """
     final = check_destination(out, overwrite=overwrite, keep=keep)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
-    try:
-        staging.chmod(0o755)
+    with staged_folder(final) as staging:
         for name, data in contents.items():
             (staging / name).write_bytes(data)
-        replace_folder(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final
 
 

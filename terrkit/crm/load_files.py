@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -48,7 +46,7 @@ from terrkit.crm.etm import (
     etm_load,
 )
 from terrkit.exceptions import TerrkitError
-from terrkit.io import replace_folder
+from terrkit.io import staged_folder
 from terrkit.realign.deliverables import Realignment, check_realignment
 from terrkit.realign.moves import VACANT
 
@@ -366,15 +364,8 @@ def write_crm_load_files(
     readme = crm_readme(etm, hubspot, generic, when, source)
 
     final = Path(output_dir) / FOLDER
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}.", suffix=".partial", dir=final.parent))
-    try:
-        staging.chmod(0o755)
+    with staged_folder(final) as staging:
         for name, table in tables.items():
             table.to_csv(staging / name, index=False)
         (staging / README_FILE).write_text(readme, encoding="utf-8")
-        replace_folder(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return {name: final / name for name in FILES}

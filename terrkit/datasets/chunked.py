@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +64,7 @@ from terrkit.datasets.generator import (
 )
 from terrkit.exceptions import TerrkitError
 from terrkit.io.load import BUNDLED_UNITS, MANIFEST
-from terrkit.io.write import replace_folder
+from terrkit.io.write import staged_folder
 
 #: Accounts per chunk by default: a chunk and its sales (about 6 rows per account) take about 2 GB.
 DEFAULT_CHUNK_ACCOUNTS = 1_000_000
@@ -128,16 +126,9 @@ def write_company_parquet(
     final = Path(out)
     if final.exists() and not overwrite:
         raise TerrkitError(f"{final} already exists; choose another --out or pass --overwrite")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    staging.chmod(0o755)
-    try:
+    with staged_folder(final) as staging:
         manifest = _write_parts(staging, n_accounts, seed, n_reps, chunk_accounts)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        replace_folder(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final
 
 

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +44,7 @@ from terrkit.exceptions import TerrkitError
 from terrkit.geo import haversine_km
 from terrkit.io.load import BUNDLED_UNITS, MANIFEST, Dataset, summarize
 from terrkit.io.schema import REVENUE_BANDS
+from terrkit.io.write import staged_folder
 
 GENERATOR_VERSION = 3  # 2: unique rep names; 3: buyer mix (frequent, seasonal, lapsing)
 YEARS = (2023, 2024, 2025)
@@ -557,10 +556,7 @@ def write_company(company: Dataset, out: str | os.PathLike, *, seed: int, overwr
     final = Path(out)
     if final.exists() and not overwrite:
         raise TerrkitError(f"{final} already exists; choose another --out or pass --overwrite")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    staging.chmod(0o755)
-    try:
+    with staged_folder(final) as staging:
         company.accounts.to_csv(staging / "accounts.csv", index=False)
         company.sales.to_csv(staging / "sales.csv", index=False, float_format="%.0f")
         company.reps.to_csv(staging / "reps.csv", index=False)
@@ -575,10 +571,4 @@ def write_company(company: Dataset, out: str | os.PathLike, *, seed: int, overwr
             "units": BUNDLED_UNITS,
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final

@@ -5,6 +5,7 @@ from terrkit.io.placement import place_by_point
 from terrkit.io.write import (
     atomic_path,
     replace_folder,
+    staged_folder,
     write_all,
     write_csv,
     write_geo,
@@ -20,6 +21,7 @@ __all__ = [
     "load_units",
     "place_by_point",
     "replace_folder",
+    "staged_folder",
     "write_all",
     "write_csv",
     "write_geo",

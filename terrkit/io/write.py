@@ -1,9 +1,11 @@
-"""Atomic writers: an output file appears whole or not at all.
+"""Atomic writers: an output file or folder appears whole or not at all.
 
 Each writer writes to a hidden temporary file in the destination folder and then
 renames it over the destination with :func:`os.replace`, which is atomic on POSIX
 and Windows file systems. If anything fails on the way, the temporary file is removed
-and the destination is left as it was.
+and the destination is left as it was. A folder of files is written the same way:
+into a hidden staging folder next to it (:func:`staged_folder`), moved into place with
+:func:`replace_folder`.
 """
 
 from __future__ import annotations
@@ -150,3 +152,39 @@ def replace_folder(staging: str | os.PathLike, final: str | os.PathLike) -> Path
         raise
     shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+#: Permissions of a staged folder: :func:`tempfile.mkdtemp` makes it owner-only (0o700), but the folder
+#: it becomes must be readable like one made by ``mkdir`` (owner writes, everyone reads).
+FOLDER_MODE = 0o755
+
+
+@contextmanager
+def staged_folder(final: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty staging folder next to ``final``; move it onto ``final`` if the block succeeds.
+
+    The staging folder is hidden (``.<name>.<random>.partial``) in ``final``'s parent, which is created
+    if needed. When the block ends normally the folder is moved into place with :func:`replace_folder`,
+    so an existing ``final`` is replaced only once the new folder is complete. If the block (or the
+    move) raises, the staging folder is removed, ``final`` is left as it was and the error propagates.
+
+    Parameters
+    ----------
+    final : str or os.PathLike
+        Destination folder. Whether an existing one may be replaced is the caller's check.
+
+    Examples
+    --------
+    >>> with staged_folder("out/company") as staging:  # doctest: +SKIP
+    ...     frame.to_csv(staging / "accounts.csv", index=False)
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    try:
+        staging.chmod(FOLDER_MODE)
+        yield staging
+        replace_folder(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -13,11 +13,10 @@ does not pay for it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from terrkit.exceptions import ConfigError
 
@@ -121,20 +120,6 @@ def persist(frame: Any) -> Any:
     return frame.persist() if is_dask(frame) else frame
 
 
-def to_engine(frame: pd.DataFrame, engine: str, partitions: int | None = None) -> Any:
-    """A pandas frame on ``engine``: itself for pandas, a Dask frame of ``partitions`` parts for Dask.
-
-    ``partitions`` defaults to one per 100,000 rows (at least 1): small enough for a worker, large
-    enough that the scheduler's cost per task stays a small share of the work.
-    """
-    if check_engine(engine) == "pandas" or is_dask(frame):
-        return frame
-    import dask.dataframe as dd
-
-    n = partitions or max(1, -(-len(frame) // 100_000))
-    return dd.from_pandas(frame, npartitions=n, sort=False)
-
-
 def start_client(
     scheduler: str | None = None, workers: int | None = None, memory_limit: str | int | None = None
 ) -> Any:
@@ -223,8 +208,3 @@ def _takes_partition_info(func: Callable[..., Any]) -> bool:
         return "partition_info" in inspect.signature(func).parameters
     except (TypeError, ValueError):
         return False
-
-
-def empty_like(columns: Sequence[str], dtypes: Sequence[Any]) -> pd.DataFrame:
-    """An empty pandas frame with these columns and dtypes (the ``meta`` of a Dask step)."""
-    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in zip(columns, dtypes, strict=True)})

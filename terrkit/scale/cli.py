@@ -23,8 +23,6 @@ to change), 2 bad input (one line on stderr); nothing is written unless the run 
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -146,10 +144,7 @@ def score_dataset(
     units = aggregate_to_units(scored, dataset.units.drop(columns="geometry", errors="ignore"))
     seconds["sum to units"] = time.perf_counter() - step
 
-    final = Path(out)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
+    with tio.staged_folder(out) as staging:
         step = time.perf_counter()
         files = scored.rename(columns=FILE_COLUMNS)
         text = {c: "string" for c, kind in files.dtypes.items() if pd.api.types.is_object_dtype(kind)}
@@ -177,10 +172,6 @@ def score_dataset(
             "accounts_per_second": n_accounts / max(seconds["total"], 1e-9),
         }
         tio.write_json(summary, staging / "scoring.json")
-        tio.replace_folder(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     for name, value in seconds.items():
         say(f"  {name:<18s} {value:8.1f} s")
     return summary

@@ -192,14 +192,10 @@ def score_frame(
     # the accounts' input order: the tie-break of the ABC tiers, whichever partition an account lands in
     frame = frame.assign(row=1)
     frame = frame.assign(row=frame["row"].cumsum() - 1)
+    # one pass over the sales: ``sales`` is always the last four quarters, the window bounds only the RFM
+    # measures (``monetary``, ``frequency``)
     history, as_of_period = account_history(sales, as_of, rfm_window)
     frame = with_history(frame, history)
-    if rfm_window is not None:  # sales of the last four quarters come from a history without a window
-        annual, _ = account_history(sales, as_of_period, None)
-        frame = frame.drop(columns=["sales"]).merge(
-            annual[["account_id", "sales"]].astype({"account_id": accounts["account_id"].dtype}),
-            on="account_id", how="left",
-        ).fillna({"sales": 0.0})  # fmt: skip
     frame = persist(map_partitions(frame, _prepare, meta=_meta(frame, _prepare)))
 
     industries = industries_of(frame)
