@@ -261,6 +261,9 @@ def _warm_start(y, zs, open_: np.ndarray, cost: np.ndarray) -> None:
 
 #: Rank of the heuristic's open center whose cost sets a client's initial ladder radius.
 RADIUS_RANK = 2
+#: Seconds the solver gets at least when building the model used up the time limit: enough for HiGHS to load
+#: the model and return the warm start or a first incumbent, well within the 2 s a phase may overrun.
+MIN_SOLVE_SECONDS = 0.25
 #: Hand the heuristic solution to the MIP solver as a start.
 WARM = True
 
@@ -707,7 +710,7 @@ def solve_assignment(
     model = build_assignment_model(data)
     if start is not None:
         _set_start(model, *start)
-    left = max(1.0, time_limit - (time.perf_counter() - t0))
+    left = max(MIN_SOLVE_SECONDS, time_limit - (time.perf_counter() - t0))
     st: SolveStatus = solve_status(
         model.prob,
         make_solver(solver, time_limit=left, gap=gap, seed=seed, msg=msg, warm_start=start is not None),

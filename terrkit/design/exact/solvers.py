@@ -210,6 +210,9 @@ def solve_status(prob: pulp.LpProblem, solver: pulp.LpSolver, gap: float | None 
 # --------------------------------------------------------------------------------------------------
 # exact model or heuristic
 
+#: Seconds the heuristic gets at least when the exact model found nothing in time: a short search within the
+#: 2 s a solve may overrun its time limit, rather than no plan at all.
+MIN_FALLBACK_SECONDS = 0.5
 #: Largest number of units on which contiguity is enforced by the exact flow model.
 EXACT_CONTIGUITY_UNITS = 150
 #: Largest exact assignment model (rough variable count) tried before switching to the heuristic.
@@ -288,7 +291,7 @@ def solve_problem(
         if out.labels is None:
             left = time_limit - (time.perf_counter() - t0)
             try:
-                h = _heuristic(data, max(left, 1.0), seed, solver, work)
+                h = _heuristic(data, max(left, MIN_FALLBACK_SECONDS), seed, solver, work)
             except SolverError as exc:
                 raise SolverError(
                     f"the exact model found no alignment within {time_limit:g} s; "
