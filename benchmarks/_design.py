@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from terrkit.design.checks.feasibility import feasibility_issues
+from terrkit.design.heuristic.budget import default_work
 from terrkit.design.heuristic.search import HeuristicOutcome, solve_heuristic
 from terrkit.design.problem.definition import Balance, DesignData
 
@@ -58,6 +59,10 @@ def check_then_solve(
     check_s = time.perf_counter() - t0
     if issues:
         return issues, check_s, None
-    out = solve_heuristic(data, time_limit=max(time_limit - check_s, 1.0), seed=seed)
+    # the work budget follows from the whole time limit, as in ``terrkit design``: deriving it from the time
+    # left after the check would make the plan depend on how fast the check ran
+    out = solve_heuristic(
+        data, time_limit=max(time_limit - check_s, 1.0), seed=seed, work=default_work(time_limit)
+    )
     out.seconds += check_s
     return issues, check_s, out
