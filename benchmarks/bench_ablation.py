@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -90,9 +89,6 @@ def realign_instances(names, tolerances):
     import bench_realign as br
 
     import terrkit.design.heuristic.search as search
-    from terrkit import realign, review
-    from terrkit.review.pipeline import score_accounts_for_review
-    from terrkit.units import refine_dataset
 
     real = search.solve_heuristic
     for name in names:
@@ -104,26 +100,10 @@ def realign_instances(names, tolerances):
             return real(data, **kwargs)
 
         with tempfile.TemporaryDirectory() as tmp:
-            dataset = br._dataset(name, Path(tmp))
-        period = review.resolve_period(dataset.periods, "")
-        scores = score_accounts_for_review(dataset.accounts, dataset.sales, dataset.reps, period)
-        revenue = review.account_activity(dataset.accounts, dataset.sales, period).set_index("account_id")
-        k = dataset.alignment["territory_id"].nunique()
-        layered, _layer = refine_dataset(dataset, scores[list(br.BALANCE)], k)
-        measures = pd.DataFrame({m: scores[m].to_numpy() for m in br.BALANCE})
-        units = realign.units_for_design(layered.units, layered.accounts, layered.alignment, measures)
-        territories = realign.anchored_territories(layered.alignment, layered.reps)
-        costs = realign.realignment_costs(
-            layered.accounts, revenue["sales"], scores["calls_per_year"], layered.alignment, layered.reps,
-            units["unit_id"], territories,
-        )  # fmt: skip
+            case = br.realignment_case(name, Path(tmp))
         search.solve_heuristic = recording
         try:
-            realign.least_disruption_front(
-                units, layered.accounts, revenue["sales"], layered.alignment, layered.reps, tolerances,
-                design=realign.least_disruption_design(costs), balance=br.BALANCE,
-                rep_map=territories.rep_map(), account_weight=scores["calls_per_year"],
-            )  # fmt: skip
+            br.front(case, tolerances)
         finally:
             search.solve_heuristic = real
         if len(captured) != len(tolerances):

@@ -27,6 +27,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -80,7 +81,9 @@ def _independent_balance(labels: pd.Series, accounts: pd.DataFrame, scores: pd.D
     return out
 
 
-def run(name: str, tolerances: list[float], time_limit: float, seed: int, tmp: Path) -> pd.DataFrame:
+def realignment_case(name: str, tmp: Path) -> SimpleNamespace:
+    """Everything a least-disruption front of dataset ``name`` needs: scores, revenue, the mixed unit layer
+    (timed), the design units, the reps' territories and the realignment costs."""
     dataset = _dataset(name, tmp)
     period = review.resolve_period(dataset.periods, "")
     with warnings.catch_warnings():
@@ -93,19 +96,34 @@ def run(name: str, tolerances: list[float], time_limit: float, seed: int, tmp: P
     t0 = time.perf_counter()
     layered, layer = refine_dataset(dataset, scores[list(BALANCE)], k)
     layer_s = time.perf_counter() - t0
-    print(f"\n== {name}: {len(dataset.accounts):,} accounts, {k} reps; layer in {layer_s:.1f} s: "
-          + "; ".join(layer.lines()))  # fmt: skip
     measures = pd.DataFrame({m: scores[m].to_numpy() for m in BALANCE})
     units = realign.units_for_design(layered.units, layered.accounts, layered.alignment, measures)
     territories = realign.anchored_territories(layered.alignment, layered.reps)
     costs = realign.realignment_costs(layered.accounts, revenue, scores["calls_per_year"], layered.alignment,
                                       layered.reps, units["unit_id"], territories)  # fmt: skip
-    design = realign.least_disruption_design(costs)
-    result = realign.least_disruption_front(
-        units, layered.accounts, revenue, layered.alignment, layered.reps, tolerances, design=design,
-        balance=BALANCE, rep_map=territories.rep_map(), account_weight=scores["calls_per_year"],
-        time_limit=time_limit, seed=seed,
+    return SimpleNamespace(
+        dataset=dataset, scores=scores, revenue=revenue, k=k, layered=layered, layer=layer, layer_s=layer_s,
+        units=units, territories=territories, costs=costs,
     )  # fmt: skip
+
+
+def front(case: SimpleNamespace, tolerances: list[float], **solve) -> realign.FrontResult:
+    """The least-disruption front of ``case`` at ``tolerances`` (``solve``: time_limit, seed)."""
+    layered = case.layered
+    return realign.least_disruption_front(
+        case.units, layered.accounts, case.revenue, layered.alignment, layered.reps, tolerances,
+        design=realign.least_disruption_design(case.costs), balance=BALANCE,
+        rep_map=case.territories.rep_map(), account_weight=case.scores["calls_per_year"], **solve,
+    )  # fmt: skip
+
+
+def run(name: str, tolerances: list[float], time_limit: float, seed: int, tmp: Path) -> pd.DataFrame:
+    case = realignment_case(name, tmp)
+    dataset, scores, layered, units, costs = case.dataset, case.scores, case.layered, case.units, case.costs
+    territories, layer_s = case.territories, case.layer_s
+    print(f"\n== {name}: {len(dataset.accounts):,} accounts, {case.k} reps; layer in {layer_s:.1f} s: "
+          + "; ".join(case.layer.lines()))  # fmt: skip
+    result = front(case, tolerances, time_limit=time_limit, seed=seed)
     adjacency = review.unit_adjacency_with_islands(layered.units)
     rows = []
     for plan, row in result.table.iterrows():
