@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = score_dataset(args.data, final, engine=engine, as_of=args.as_of, say=print)
     except Exception as err:
-        if type(err).__name__ != "KilledWorker":
+        from distributed import KilledWorker  # imported only on failure: a pandas run never loads it
+
+        if not isinstance(err, KilledWorker):
             raise
         raise ResourceError(
             "a Dask worker died while scoring, most often because one partition needs more memory than a "
