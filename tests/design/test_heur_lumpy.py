@@ -199,3 +199,61 @@ def test_a_start_stuck_among_big_units_is_followed_by_placing_them(monkeypatch):
     assert "territories of big units placed first by a backtracking search" in out.method
     totals = np.bincount(out.labels, values, minlength=data.k)
     assert ((totals >= data.lower[0, 0] - 1e-9) & (totals <= data.upper[0, 0] + 1e-9)).all()
+
+
+def test_once_big_units_placed_first_pay_every_later_start_places_them(monkeypatch):
+    """After the big-units start balances what the plain start could not, the later starts place them too,
+    each with its own seed, around the same stuck plan, and capped by the work of the balanced ones."""
+    from terrkit.design.heuristic import search as heuristic
+
+    data, values, big = _metro_instance()
+    labels = np.arange(data.n) % 12 // 2
+    labels[big] = 2
+    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
+    stuck = Plan(data, labels, centers, allowed_pairs(data))
+    real_start, real_big = heuristic._single_start, heuristic._big_units_start
+    plain, placed = [], []
+
+    def single_start(data_, seed, *args, **kwargs):
+        if data_ is data:  # a start on the whole problem (not the inner start of a big-units start)
+            plain.append(seed)
+            return stuck
+        return real_start(data_, seed, *args, **kwargs)
+
+    def big_units_start(data_, around, budget, seed, t0, skip=frozenset()):
+        placed.append((around, seed, budget.limit))
+        return real_big(data_, around, budget, seed, t0, skip)
+
+    monkeypatch.setattr(heuristic, "_single_start", single_start)
+    monkeypatch.setattr(heuristic, "_big_units_start", big_units_start)
+    out = heuristic.solve_heuristic(data, time_limit=30, seed=5, starts=4, work=2e7)
+    assert plain == [5], "only the first start is a plain one"
+    assert [seed for _, seed, _ in placed] == [5, 6, 7]
+    assert all(around is stuck for around, _, _ in placed)
+    assert placed[0][2] > 1e7, "the first big-units start may use all the work left"
+    assert all(limit < placed[0][2] for _, _, limit in placed[1:]), "the later ones are capped"
+    assert out.balanced and out.contiguous
+    assert "(best of 4 starts)" in out.method
+    totals = np.bincount(out.labels, values, minlength=data.k)
+    assert ((totals >= data.lower[0, 0] - 1e-9) & (totals <= data.upper[0, 0] + 1e-9)).all()
+
+
+def test_a_local_search_stuck_among_big_units_gives_up_after_a_round_without_progress():
+    """``give_up`` is asked only after a round that left the worst violation where it was, and stops."""
+    from terrkit.design.heuristic.search import _local_search
+
+    data, values, big = _metro_instance()
+    labels = np.arange(data.n) % 12 // 2
+    labels[big] = 2  # 208 in one territory: no boundary repair takes a 25-45 unit out of a 2-5 grid in budget
+    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
+    plan = Plan(data, labels, centers, allowed_pairs(data))
+    plan.skip = frozenset({"resplit", "partition", "paths"})
+    asked = []
+
+    def give_up(p):
+        asked.append(float(p.violation().max()))
+        return True
+
+    _local_search(plan, WorkBudget(2e7, 30), None, "test", 0.0, give_up=give_up)
+    assert plan.violation().max() > 0, "the plan stays out of balance without re-splits"
+    assert len(asked) == 1, "asked once, after the first round without progress, and stopped there"

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,7 +70,7 @@ from terrkit.design.heuristic.seeding import (
     medoid_centers,
     planar_xy,
 )
-from terrkit.design.heuristic.transport_lp import IncrementalTransportLP, solve_transport_lp
+from terrkit.design.heuristic.transport_lp import IncrementalTransportLP, pair_keys, solve_transport_lp
 from terrkit.design.problem.contiguity import (
     connect_anchor_pieces,
     count_fragments,
@@ -119,6 +119,9 @@ PERTURB_SHARE = 0.6
 #: rearrange a metro cluster), then one ring (fewer big units to place when two rings have no cover).
 LUMPY_RINGS = (2, 1)
 
+#: A big-units start after the first that balanced may use at most this many times the work of the longest
+#: balanced one: if its inner start cannot balance the rest in that, a long repair rarely beats the others.
+BALANCED_START_FACTOR = 3.0
 #: Smallest share of the work left that a start may use: a start that cannot balance needs a long repair,
 #: and a later start is still left 40% to try a fresh seed.
 START_MIN_SHARE = 0.6
@@ -241,9 +244,9 @@ def _pair_list(data, centers, allowed, L, locks, cur, pen, xy):
     i, t = i[keep], t[keep]
     pi = np.flatnonzero(pin >= 0)
     i, t = np.r_[i, pi], np.r_[t, pin[pi]]
-    key = np.unique(i * k + t)
+    key = pair_keys(i, t, k)
     i, t = key // k, key % k
-    missing = np.setdiff1d(np.arange(n), i)
+    missing = np.flatnonzero(np.bincount(i, minlength=n) == 0)
     if len(missing):  # every unit needs a pair: its cheapest allowed territory
         Cm = _full_costs(data, centers, allowed[missing], None, 0.0, missing)
         i = np.r_[i, missing]
@@ -505,7 +508,8 @@ def _single_start(
     plan.skip = skip
     plan.locked = locks >= 0
     plan.xy = xy
-    _local_search(plan, budget, xy, f"seed {seed}", t0)
+    give_up = (lambda p: _worst_holds_big_units(data, p)) if lumpy_next else None
+    _local_search(plan, budget, xy, f"seed {seed}", t0, give_up=give_up)
     if lumpy_next and _worst_holds_big_units(data, plan):
         return plan
     # 5: the rounds' repairs are capped; a plan still out of balance gets the start's whole remaining work
@@ -513,14 +517,26 @@ def _single_start(
     return plan
 
 
-def _local_search(plan: Plan, budget: WorkBudget, xy, label: str, t0: float) -> None:
-    """Rounds of balance repair, improving moves and swaps, and center updates, until two gain nothing."""
+def _local_search(
+    plan: Plan, budget: WorkBudget, xy, label: str, t0: float, give_up: Callable[[Plan], bool] | None = None
+) -> None:
+    """Rounds of balance repair, improving moves and swaps, and center updates, until two gain nothing.
+
+    ``give_up(plan)`` is asked after a round whose repair left the plan's worst violation where it was; when
+    it says True the rounds stop (the caller has a better way to balance the plan than more repair rounds).
+    """
     stale = 0
+    worst_before = np.inf
     for round_no in range(LOCAL_ROUNDS):
         if budget.exhausted():
             break
         obj_start = plan.objective()
         ok = plan.repair_balance(budget.slice(ROUND_REPAIR_SHARE, at_least=ROUND_REPAIR_MIN_WORK))
+        worst = float(plan.violation().max(initial=0.0))
+        if give_up is not None and not ok and worst >= worst_before and give_up(plan):
+            log.info("%s round %d: the repair is stuck at %.3g, given up", label, round_no, worst)
+            break
+        worst_before = worst
         obj0 = plan.objective()
         g1 = plan.improve_moves(budget)
         g2 = plan.improve_swaps(budget)
@@ -658,19 +674,26 @@ def _search(
     spent = []  # work units of every start
     notes = []
     lumpy_tried = not (place_lumpy and fixing_applies(data) and uniform_band(data, 0) is not None)
+    stuck = None  # the plain start that the big units placed first have balanced
+    balanced_spent = []  # work units of every big-units start that ended balanced
     for s in range(max(1, int(starts))):
         if s > 0 and (budget.clock_passed() or budget.left() < 0.5 * max(spent)):
             break
-        if s > 0 and best_q[0] and not lumpy_tried:
-            # the best start is out of balance: place the big units around its worst territory first
+        if s > 0 and ((best_q[0] and not lumpy_tried) or stuck is not None):
+            # the best start is out of balance: place the big units around its worst territory first; once
+            # that has balanced what a plain start could not, every later start does so, with its own seed
             lumpy_tried = True
-            part = budget.slice(1.0)
-            placed = _big_units_start(data, best, part, seed, t0, skip)
+            around = best if stuck is None else stuck
+            part = budget.units(BALANCED_START_FACTOR * max(balanced_spent) if stuck is not None else np.inf)
+            placed = _big_units_start(data, around, part, seed + s - 1, t0, skip)
             if placed is not None:
                 plan, note = placed
                 spent.append(part.spent())
                 qual = _quality(plan, data.adjacency)
                 log.info("start %d (big units placed first): %.0f work units, quality %s", s, spent[-1], qual)
+                if not qual[0]:
+                    balanced_spent.append(spent[-1])
+                    stuck = around
                 if qual < best_q:
                     best, best_q = plan, qual
                     notes = [note]
