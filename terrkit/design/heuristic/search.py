@@ -23,10 +23,13 @@ Pipeline (every step seeded and deterministic):
    (:meth:`~terrkit.design.heuristic.local_search.Plan.repair_balance`), first while shaking the region of
    its worst territory (:meth:`~terrkit.design.heuristic.local_search.Plan.perturb_and_repair`), and
    whatever it fixes is polished by moves and swaps.
-6. **Big units first**: when a start ends out of balance in a territory holding big units (a metro area of
-   counties, each 10-40% of a territory), the next start places the territories of the big units around it
-   by a backtracking search (:mod:`terrkit.design.heuristic.big_units`), designs the others on the
-   remaining units with one start, and polishes the joined plan. The best start wins: balanced first, then
+6. **Big units first**: when a start's repair rounds are stuck in a territory holding big units (a metro area
+   of counties, each 10-40% of a territory), the start stops there and the next one places the territories
+   of the big units around that territory by a backtracking search
+   (:mod:`terrkit.design.heuristic.big_units`), designs the others on the remaining units with one start,
+   and polishes the joined plan. Once that has
+   balanced what the plain start could not, every later start does the same with its own seed (capped at
+   ``BALANCED_START_FACTOR`` times the work of the balanced ones). The best start wins: balanced first, then
    contiguous, then the least violation, then the lowest objective.
 
 Territories that the band and contiguity force (the only in-band group holding some unit) are fixed before
