@@ -257,3 +257,34 @@ def test_a_local_search_stuck_among_big_units_gives_up_after_a_round_without_pro
     _local_search(plan, WorkBudget(2e7, 30), None, "test", 0.0, give_up=give_up)
     assert plan.violation().max() > 0, "the plan stays out of balance without re-splits"
     assert len(asked) == 1, "asked once, after the first round without progress, and stopped there"
+
+
+def test_a_stuck_start_that_the_big_units_do_not_balance_gets_the_work_left(monkeypatch):
+    """When placing the big units first does not balance the plan either, the best plan (the stuck start,
+    which gave up its rounds) is repaired with the work left instead of being returned out of balance."""
+    from terrkit.design.heuristic import search as heuristic
+
+    data, values, big = _metro_instance()
+    labels = np.arange(data.n) % 12 // 2  # vertical strips: the big block splits over territories 2 and 3
+    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
+    stuck = Plan(data, labels, centers, allowed_pairs(data))
+
+    def single_start(data_, seed, *args, **kwargs):
+        return stuck
+
+    def big_units_start(data_, around, budget, seed, t0, skip=frozenset()):
+        assert budget.limit < 0.7 * 2e7, "the first big-units start leaves work for the stuck plan"
+        budget.charge(1000.0, "enumeration")
+        worse = Plan(data_, around.labels.copy(), around.centers.copy(), allowed_pairs(data_))
+        worse.labels[big[0]] = 0  # stands for a placement that leaves the plan worse
+        return Plan(data_, worse.labels, worse.centers, allowed_pairs(data_)), "big units placed"
+
+    monkeypatch.setattr(heuristic, "_single_start", single_start)
+    monkeypatch.setattr(heuristic, "_big_units_start", big_units_start)
+    assert stuck.violation().max() > 0
+    out = heuristic.solve_heuristic(data, time_limit=30, seed=0, starts=2, work=2e7)
+    assert out.balanced and out.contiguous
+    assert "big units placed" not in out.method, "the stuck plan won, and was repaired"
+    totals = np.bincount(out.labels, values, minlength=data.k)
+    assert ((totals >= data.lower[0, 0] - 1e-9) & (totals <= data.upper[0, 0] + 1e-9)).all()
+    assert np.isclose(totals.sum(), values.sum())

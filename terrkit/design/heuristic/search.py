@@ -687,7 +687,10 @@ def _search(
             # that has balanced what a plain start could not, every later start does so, with its own seed
             lumpy_tried = True
             around = best if stuck is None else stuck
-            part = budget.units(BALANCED_START_FACTOR * max(balanced_spent) if stuck is not None else np.inf)
+            if stuck is None:  # the first big-units start: the stuck plan keeps some work for its own repair
+                part = budget.slice(START_MIN_SHARE)
+            else:
+                part = budget.units(BALANCED_START_FACTOR * max(balanced_spent))
             placed = _big_units_start(data, around, part, seed + s - 1, t0, skip)
             if placed is not None:
                 plan, note = placed
@@ -724,6 +727,10 @@ def _search(
         if best is None or qual < best_q:
             best, best_q = plan, qual
             notes = []
+    if best_q[0] and not budget.exhausted():
+        # the best plan is still out of balance (a start that gave up its rounds for the big units, which
+        # could not balance it either): the work left goes to its repair
+        _repair_and_polish(best, budget, seed)
     method = METHOD + (f" (best of {len(spent)} starts)" if len(spent) > 1 else "")
     if from_current:
         method += "; the first start shifts the borders of the current alignment"
