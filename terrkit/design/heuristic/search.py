@@ -27,10 +27,11 @@ Pipeline (every step seeded and deterministic):
    of counties, each 10-40% of a territory), the start stops there and the next one places the territories
    of the big units around that territory by a backtracking search
    (:mod:`terrkit.design.heuristic.big_units`), designs the others on the remaining units with one start,
-   and polishes the joined plan. Once that has
-   balanced what the plain start could not, every later start does the same with its own seed (capped at
-   ``BALANCED_START_FACTOR`` times the work of the balanced ones). The best start wins: balanced first, then
-   contiguous, then the least violation, then the lowest objective.
+   and polishes the joined plan (with at most ``START_MIN_SHARE`` of the work left, so that the stuck plan
+   keeps some for its own repair). Once that has balanced what the plain start could not, every later start
+   does the same with its own seed (capped at ``BALANCED_START_FACTOR`` times the work of the balanced
+   ones). The best start wins: balanced first, then contiguous, then the least violation, then the lowest
+   objective; a best plan still out of balance gets the work left for its repair.
 
 Territories that the band and contiguity force (the only in-band group holding some unit) are fixed before
 any start, the search designs the others on the remaining units, and the joined plan is polished the same
@@ -126,7 +127,7 @@ LUMPY_RINGS = (2, 1)
 #: balanced one: if its inner start cannot balance the rest in that, a long repair rarely beats the others.
 BALANCED_START_FACTOR = 3.0
 #: Smallest share of the work left that a start may use: a start that cannot balance needs a long repair,
-#: and a later start is still left 40% to try a fresh seed.
+#: and a later start is still left 40% to try a fresh seed. The first big-units start uses exactly this share.
 START_MIN_SHARE = 0.6
 
 #: How the result names this method.
