@@ -152,13 +152,19 @@ def _metro_instance():
     return data, values, [r * cols + c for r, c in block]
 
 
+def _strips_plan(data, big=None) -> Plan:
+    """Vertical strips of two columns on the metro grid; with ``big``, territory 2 takes the whole big block
+    (208, far above the band: territory 3 is then cut in two pieces)."""
+    labels = np.arange(data.n) % 12 // 2
+    if big is not None:
+        labels[big] = 2
+    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
+    return Plan(data, labels, centers, allowed_pairs(data))
+
+
 def test_lumpy_start_places_the_big_units_and_designs_the_rest():
     data, values, big = _metro_instance()
-    # a poor plan: vertical strips of two columns, but territory 2 takes the whole big block (208)
-    labels = np.arange(data.n) % 12 // 2
-    labels[big] = 2
-    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
-    plan = Plan(data, labels, centers, allowed_pairs(data))
+    plan = _strips_plan(data, big)  # a poor plan: territory 2 takes the whole big block
     assert plan.violation().max() > 0
     placed = _big_units_start(data, plan, WorkBudget(1e9, 8), seed=0, t0=0.0)
     assert placed is not None
@@ -180,16 +186,14 @@ def test_a_start_stuck_among_big_units_is_followed_by_placing_them(monkeypatch):
     from terrkit.design.heuristic import search as heuristic
 
     data, values, big = _metro_instance()
-    labels = np.arange(data.n) % 12 // 2
-    labels[big] = 2
-    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
+    stuck = _strips_plan(data, big)
     real_start = heuristic._single_start
     calls = []
 
     def first_start_stuck(data_, seed, *args, **kwargs):
         calls.append(kwargs.get("lumpy_next"))
         if len(calls) == 1:  # stands for a start that could not balance the big block
-            return Plan(data_, labels, centers, allowed_pairs(data_))
+            return stuck
         return real_start(data_, seed, *args, **kwargs)
 
     monkeypatch.setattr(heuristic, "_single_start", first_start_stuck)
@@ -207,10 +211,7 @@ def test_once_big_units_placed_first_pay_every_later_start_places_them(monkeypat
     from terrkit.design.heuristic import search as heuristic
 
     data, values, big = _metro_instance()
-    labels = np.arange(data.n) % 12 // 2
-    labels[big] = 2
-    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
-    stuck = Plan(data, labels, centers, allowed_pairs(data))
+    stuck = _strips_plan(data, big)
     real_start, real_big = heuristic._single_start, heuristic._big_units_start
     plain, placed = [], []
 
@@ -243,10 +244,7 @@ def test_a_local_search_stuck_among_big_units_gives_up_after_a_round_without_pro
     from terrkit.design.heuristic.search import _local_search
 
     data, values, big = _metro_instance()
-    labels = np.arange(data.n) % 12 // 2
-    labels[big] = 2  # 208 in one territory: no boundary repair takes a 25-45 unit out of a 2-5 grid in budget
-    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
-    plan = Plan(data, labels, centers, allowed_pairs(data))
+    plan = _strips_plan(data, big)  # 208 in one territory: boundary moves of 2-5 units cannot fix it
     plan.skip = frozenset({"resplit", "partition", "paths"})
     asked = []
 
@@ -265,9 +263,7 @@ def test_a_stuck_start_that_the_big_units_do_not_balance_gets_the_work_left(monk
     from terrkit.design.heuristic import search as heuristic
 
     data, values, big = _metro_instance()
-    labels = np.arange(data.n) % 12 // 2  # vertical strips: the big block splits over territories 2 and 3
-    centers = np.array([np.flatnonzero(labels == t)[0] for t in range(data.k)])
-    stuck = Plan(data, labels, centers, allowed_pairs(data))
+    stuck = _strips_plan(data)  # contiguous strips: the big block splits over territories 2 and 3
 
     def single_start(data_, seed, *args, **kwargs):
         return stuck
