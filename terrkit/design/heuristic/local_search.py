@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from terrkit.design.heuristic.budget import AP_MEMBER, MOVE, REPAIR_STEP, UNITS_PER_SECOND, WorkBudget
+from terrkit.design.heuristic.transport_lp import pair_keys
 from terrkit.design.problem.contiguity import articulation_points, edge_arrays
 
 __all__ = ["Plan"]
@@ -247,7 +248,7 @@ class Plan:
         i, b = i[ok], b[ok]
         ok = self.allowed[i, b]
         i, b = i[ok], b[ok]
-        key = np.unique(i * self.k + b)
+        key = pair_keys(i, b, self.k)
         return key // self.k, key % self.k
 
     # ------------------------------------------------------------------ improvement
@@ -392,7 +393,7 @@ class Plan:
             ok &= ~self.is_center[i]
         i, b = i[ok], b[ok]
         ok = self.allowed[i, b]
-        key = np.unique(i[ok] * self.k + b[ok])
+        key = pair_keys(i[ok], b[ok], self.k)
         return key // self.k, key % self.k
 
     def _ranked(self, i: np.ndarray, b: np.ndarray, push: bool, visited: set[int]):
