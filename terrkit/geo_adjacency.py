@@ -49,36 +49,44 @@ def queen_adjacency(geometry: gpd.GeoSeries) -> sp.csr_matrix:
 
 
 def delaunay_adjacency(xy: np.ndarray) -> sp.csr_matrix:
-    """Edges of the Delaunay triangulation of planar points (duplicate points are linked to each other)."""
+    """Edges of the Delaunay triangulation of planar points.
+
+    Points that share a location are linked to its first point and to the first points of the locations
+    next to it: a duplicate linked only to its twin would be a leaf, forced into its twin's territory (five
+    ZIP codes on one Brooklyn point then make a group bigger than any territory may be).
+
+    Examples
+    --------
+    >>> a = delaunay_adjacency(np.array([[0.0, 0], [1, 0], [0, 1], [0, 1]]))
+    >>> a.toarray().tolist()
+    [[0, 1, 1, 1], [1, 0, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0]]
+    """
     xy = np.asarray(xy, dtype=float)
     n = len(xy)
     if n < 2:
         return sp.csr_matrix((n, n), dtype=np.int8)
     uniq, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
-    rows_l, cols_l = [], []
+    m = len(uniq)
     centred = uniq - uniq.mean(axis=0)
-    collinear = (
-        len(uniq) < 3 or np.linalg.matrix_rank(centred, tol=1e-9 * max(1.0, np.abs(centred).max())) < 2
-    )
-    if collinear:  # points on a line: link neighbours along it
+    collinear = m < 3 or np.linalg.matrix_rank(centred, tol=1e-9 * max(1.0, np.abs(centred).max())) < 2
+    if m < 2:
+        a = b = np.empty(0, dtype=np.int64)
+    elif collinear:  # points on a line: link neighbours along it
         order = np.argsort(centred @ np.linalg.svd(centred, full_matrices=False)[2][0])
-        rows_l.append(first[order[:-1]])
-        cols_l.append(first[order[1:]])
-    elif len(uniq) >= 4:
-        tri = Delaunay(uniq)
-        s = tri.simplices
+        a, b = order[:-1], order[1:]
+    elif m >= 4:
+        s = Delaunay(uniq).simplices
         e = np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
-        rows_l.append(first[e[:, 0]])
-        cols_l.append(first[e[:, 1]])
+        a, b = e[:, 0], e[:, 1]
     else:
-        r, c = np.triu_indices(len(uniq), 1)
-        rows_l.append(first[r])
-        cols_l.append(first[c])
+        a, b = np.triu_indices(m, 1)
+    locations = _symmetric(a, b, m)  # edges between locations
     dup = np.flatnonzero(first[inverse] != np.arange(n))
-    rows_l.append(dup)
-    cols_l.append(first[inverse[dup]])
-    return _symmetric(np.concatenate(rows_l), np.concatenate(cols_l), n)
+    near = locations[inverse[dup]].tocoo()  # the locations next to each duplicate's own
+    rows = np.concatenate([first[a], dup, dup[near.row]])
+    cols = np.concatenate([first[b], first[inverse[dup]], first[near.col]])
+    return _symmetric(rows, cols, n)
 
 
 def link_islands(adjacency: sp.csr_matrix, xy: np.ndarray) -> tuple[sp.csr_matrix, list[tuple[int, int]]]:

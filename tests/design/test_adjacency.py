@@ -38,6 +38,18 @@ def test_delaunay_square_and_line_and_duplicates():
     dup = np.array([[0, 0], [0, 0], [1, 0], [0, 1], [1, 1]])
     c = delaunay_adjacency(dup).toarray()
     assert c[0, 1] == 1
+    # the duplicate is no leaf: it touches what its location touches, so it may join any of those territories
+    assert c[1, 2:].tolist() == c[0, 2:].tolist() and c[1].sum() == c[0].sum() >= 3
+    assert (c == c.T).all() and np.diag(c).sum() == 0
+
+
+def test_delaunay_links_every_point_of_a_location_to_the_locations_next_to_it():
+    # three points on one location in the middle of a square: each touches the four corners
+    xy = np.array([[0, 0], [2, 0], [0, 2], [2, 2], [1, 1], [1, 1], [1, 1]], dtype=float)
+    a = delaunay_adjacency(xy).toarray()
+    for p in (4, 5, 6):
+        assert a[p, :4].tolist() == [1, 1, 1, 1]
+    assert a[5, 4] == 1 and a[6, 4] == 1
 
 
 def test_islands_linked_to_nearest_unit():
