@@ -21,6 +21,11 @@ territory of Suffolk + Nassau + Queens + Manhattan cuts Brooklyn off, and Brookl
 territory. Pieces are explored up to ``POCKET_TERRITORIES`` territories' worth of total (bigger pieces are
 taken as fine, which only weakens the check, never makes it wrong).
 
+Before any search, :func:`hanging_groups` finds the units that must share a territory because a group too
+small to be a territory alone reaches the rest of the graph only through them (a ZIP code that touches one
+other, a chain of small counties hanging off a big one); when such a group's total is above the band, no
+plan exists either. This needs no budget, so it covers every unit.
+
 For a unit without a witness the search also returns the closest totals on either side: the largest total
 of a connected set below the band, and the smallest total above it (every connected set above the band
 becomes one that is not by removing one of its units that is not a cut vertex, so the smallest one is a
@@ -35,7 +40,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BandGap", "may_reach_band", "sole_witnesses", "unit_witnesses", "unreachable_units"]
+__all__ = [
+    "BandGap",
+    "hanging_groups",
+    "may_reach_band",
+    "sole_witnesses",
+    "unit_witnesses",
+    "unreachable_units",
+]
 
 #: Sets visited per unit before its search is abandoned (the unit is then not judged).
 NODE_BUDGET = 5_000
@@ -335,6 +347,71 @@ class _Search:
             self.members.pop()
             self.inside.discard(u)
             excluded.add(u)
+
+
+def hanging_groups(adjacency: sp.spmatrix, values: np.ndarray, lower: float) -> list[np.ndarray]:
+    """Groups of units that every plan keeps in one territory, found by contracting what hangs off a group.
+
+    A connected group whose total is below ``lower`` cannot be a territory alone, so a territory holding
+    one of its units reaches past it, through a unit next to it. When all the units next to it belong to
+    one group that is already known to sit in one territory, the two groups share that territory. Starting
+    from single units, such groups are merged until none is left (a leaf, then the chain it ends, and so
+    on); measures are non-negative, so a merged group's total only grows.
+
+    Parameters
+    ----------
+    adjacency : scipy.sparse matrix
+        ``(n, n)`` symmetric adjacency of the units.
+    values : numpy.ndarray
+        ``(n,)`` non-negative measure per unit.
+    lower : float
+        The smallest total a territory may have.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Unit indices of every group of two or more units, largest total first; each group starts with the
+        unit the others hang off, then the others in order.
+
+    Examples
+    --------
+    A star: three small leaves hang off unit 0, so all four share a territory; unit 4 is big enough alone.
+    A chain 5-6-7 hangs off unit 4 (unit 7 joins 6, then 5 + 6 + 7 join 4) and is not big enough either.
+
+    >>> import scipy.sparse as sp
+    >>> edges = [(0, 1), (0, 2), (0, 3), (0, 4), (4, 5), (5, 6), (6, 7)]
+    >>> adj = sp.coo_matrix((np.ones(7), tuple(zip(*edges))), shape=(8, 8))
+    >>> values = np.array([1.0, 2, 2, 2, 9, 1, 1, 1])
+    >>> [g.tolist() for g in hanging_groups(adj + adj.T, values, lower=5)]
+    [[4, 5, 6, 7], [0, 1, 2, 3]]
+    """
+    v = np.asarray(values, dtype=float)
+    adj = sp.csr_matrix(adjacency)
+    n = len(v)
+    parent = np.arange(n)  # a merged group points to the group it joined
+    total = v.copy()
+    near = [set(adj.indices[adj.indptr[i] : adj.indptr[i + 1]].tolist()) - {i} for i in range(n)]
+    todo = [i for i in range(n) if len(near[i]) == 1 and total[i] < lower]
+    while todo:
+        g = todo.pop()
+        if parent[g] != g or len(near[g]) != 1 or total[g] >= lower:
+            continue
+        (h,) = near[g]
+        parent[g] = h
+        total[h] += total[g]
+        near[h].discard(g)
+        near[g] = set()
+        if len(near[h]) == 1 and total[h] < lower:
+            todo.append(h)
+    root = parent
+    while not np.array_equal(root, root[root]):  # follow the pointers to the group that was never merged
+        root = root[root]
+    merged = np.unique(root[root != np.arange(n)])
+    order = np.argsort(root, kind="stable")
+    starts = np.searchsorted(root[order], merged)
+    ends = np.searchsorted(root[order], merged, side="right")
+    groups = [np.r_[r, np.setdiff1d(order[a:b], [r])] for r, a, b in zip(merged, starts, ends, strict=True)]
+    return sorted(groups, key=lambda g: -float(v[g].sum()))
 
 
 def unreachable_units(

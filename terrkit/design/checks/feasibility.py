@@ -37,7 +37,9 @@ def feasibility_issues(
     - with contiguity, a unit that no connected group of units with a total inside the balance band
       contains, or whose groups inside the band all cut off a pocket that no whole number of territories
       can hold (:mod:`terrkit.design.checks.band_reach`), such as a big unit at the end of a chain of big
-      units.
+      units;
+    - with contiguity, units that must share a territory because a group too small to be a territory
+      alone hangs off them (a ZIP code with a single neighbour), whose total is above the band.
     """
     names = list(range(data.k)) if territory_names is None else list(territory_names)
     tol = {b.column: b.tolerance for b in balances or []}
@@ -182,12 +184,12 @@ def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]
     lo, hi = float(lo_t.min()), float(hi_t.max())  # the union of the bands: a valid relaxation
     if lo <= 0:
         return []
-    gaps = unreachable_units(data.adjacency, v, lo, hi)
-    if not gaps:
-        return []
     name, ids = data.measure_names[j], data.ids
     target = data.target[:, j] if data.target is not None else np.full(data.k, np.nan)
     uniform = tolerance is not None and np.isfinite(target).all() and np.ptp(target) <= 1e-9 * abs(target[0])
+    gaps = unreachable_units(data.adjacency, v, lo, hi)
+    if not gaps:  # the search is bounded; groups that hang off one unit are found for every unit
+        return _hanging_issues(data, j, lo, hi, tolerance, float(target[0]) if uniform else None)
     more = f" ({len(gaps) - 1} more units cannot reach the band either)" if len(gaps) > 1 else ""
     if not uniform:
         g = max(gaps, key=lambda g: min(lo - g.below, g.above - hi))
@@ -223,6 +225,39 @@ def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]
     return [
         f"{head}the connected groups of units around it reach {reach}; raise the tolerance to at least "
         f"{_pct(need(g), math.ceil)} or split a unit{more}"
+    ]
+
+
+def _hanging_issues(
+    data: DesignData, j: int, lo: float, hi: float, tolerance: float | None, target: np.ndarray | None
+) -> list[str]:
+    """Units that must share a territory, because what hangs off them is too small alone, above ``hi``.
+
+    ``target`` is the territories' common target of measure ``j`` (None when they differ).
+    """
+    from terrkit.design.checks.band_reach import hanging_groups
+
+    v = np.asarray(data.measures[:, j], dtype=float)
+    over = [g for g in hanging_groups(data.adjacency, v, lo) if float(v[g].sum()) > hi * (1 + 1e-12)]
+    if not over:
+        return []
+    name, ids, g = data.measure_names[j], data.ids, over[0]
+    total = float(v[g].sum())
+    more = f" ({len(over) - 1} more such groups)" if len(over) > 1 else ""
+    head = (
+        f"units {_group(ids, tuple(g.tolist()))} must share one territory: the others reach the rest of the "
+        f"graph only through {ids[g[0]]} and are too small to be a territory without it"
+    )
+    if target is None or tolerance is None:
+        return [
+            f"{head}, and their {name} {_fmt(total)} is above every territory's range {_fmt(lo)} to "
+            f"{_fmt(hi)}; widen the ranges, give these units more neighbours or split a unit{more}"
+        ]
+    t = float(target)
+    return [
+        f"{head}, and their {name} is {_pct(total / t, math.ceil)} of the target {_fmt(t)}, more than the "
+        f"+{_pct(tolerance)} the tolerance allows; raise the tolerance to at least "
+        f"{_pct(total / t - 1, math.ceil)}, give these units more neighbours or split a unit{more}"
     ]
 
 
