@@ -47,12 +47,13 @@ def balanced_contiguous_data(
 
 
 def check_then_solve(
-    data: DesignData, tol: float, time_limit: float, seed: int
+    data: DesignData, tol: float, time_limit: float, seed: int, skip: tuple[str, ...] = ()
 ) -> tuple[list[str], float, HeuristicOutcome | None]:
     """Run the pre-solve check as ``terrkit design`` does, then the heuristic with the time that is left.
 
     Returns the check's issues, its seconds, and the outcome (None when the check proves the problem
-    infeasible); the outcome's ``seconds`` include the check.
+    infeasible); the outcome's ``seconds`` include the check. ``skip`` switches operators off
+    (``terrkit.design.heuristic.search.OPERATORS``).
     """
     t0 = time.perf_counter()
     issues = feasibility_issues(data, balances=[Balance("potential", tol)])
@@ -62,7 +63,7 @@ def check_then_solve(
     # the work budget follows from the whole time limit, as in ``terrkit design``: deriving it from the time
     # left after the check would make the plan depend on how fast the check ran
     out = solve_heuristic(
-        data, time_limit=max(time_limit - check_s, 1.0), seed=seed, work=default_work(time_limit)
+        data, time_limit=max(time_limit - check_s, 1.0), seed=seed, work=default_work(time_limit), skip=skip
     )
     out.seconds += check_s
     return issues, check_s, out

@@ -2,7 +2,9 @@
 
 Adjacency: Delaunay triangulation of the points projected to EPSG:5070; edges longer than ``--cutoff`` km are
 dropped, and components that this separates are re-linked by their shortest link (so the graph stays
-connected). Potential: a seeded population-like surface (``potential_surfaces.zip_surface``).
+connected). ZIP points that share a location are linked to the points next to it, not only to their twin
+(``terrkit.geo_adjacency.delaunay_adjacency``).
+Potential: a seeded population-like surface (``potential_surfaces.zip_surface``).
 
 Prints seconds, max deviation, contiguity, fragments and the potential-weighted mean distance to the
 territory's weighted centroid.
@@ -10,6 +12,7 @@ territory's weighted centroid.
 Usage::
 
     python benchmarks/bench_zip.py [--k 200] [--tol 0.05] [--seed 0] [--time-limit 300] [--cutoff 100]
+        [--skip regions]
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-limit", type=float, default=300.0)
     ap.add_argument("--cutoff", type=float, default=100.0, help="drop Delaunay edges longer than this (km)")
+    ap.add_argument(
+        "--skip", default="", help="operators to switch off, e.g. regions (see bench_ablation.py)"
+    )
     args = ap.parse_args(argv)
 
     import geopandas as gpd
@@ -73,7 +79,10 @@ def main(argv=None) -> int:
     data = balanced_contiguous_data(
         zips["zip"].to_numpy(), xy, np.c_[zips["lon"], zips["lat"]], adj, pot, k, args.tol
     )
-    issues, check_s, out = check_then_solve(data, args.tol, args.time_limit, args.seed)  # as `terrkit design`
+    skip = tuple(op for op in args.skip.split(",") if op)
+    issues, check_s, out = check_then_solve(
+        data, args.tol, args.time_limit, args.seed, skip
+    )  # as `terrkit design`
     print(f"pre-solve check: {check_s:.1f} s, {'; '.join(issues) or 'no obstacle found'}")
     if out is None:
         print("TARGET NOT MET (proved infeasible)")

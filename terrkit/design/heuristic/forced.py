@@ -20,7 +20,7 @@ import numpy as np
 from terrkit.design.checks.band_reach import sole_witnesses
 from terrkit.design.problem.definition import DesignData
 
-__all__ = ["fit_every_band", "fixing_applies", "forced_groups", "uniform_band", "without_units"]
+__all__ = ["fit_every_band", "fixing_applies", "forced_groups", "only_units", "uniform_band", "without_units"]
 
 
 def fixing_applies(data: DesignData) -> bool:
@@ -99,11 +99,16 @@ def forced_groups(data: DesignData) -> list[np.ndarray]:
 def without_units(data: DesignData, drop: np.ndarray, k: int) -> tuple[DesignData, np.ndarray]:
     """The problem on the units not in ``drop``, with ``k`` territories; also the kept unit indices."""
     keep = np.setdiff1d(np.arange(data.n), drop)
+    return only_units(data, keep, k), keep
+
+
+def only_units(data: DesignData, keep: np.ndarray, k: int) -> DesignData:
+    """The problem on the units ``keep`` (sorted indices) with the first ``k`` territories' bands."""
 
     def rows(a):
         return None if a is None else np.asarray(a)[keep]
 
-    sub = dataclasses.replace(
+    return dataclasses.replace(
         data,
         ids=np.asarray(data.ids)[keep],
         k=k,
@@ -120,4 +125,3 @@ def without_units(data: DesignData, drop: np.ndarray, k: int) -> tuple[DesignDat
         territory_names=None,
         island_links=[],
     )
-    return sub, keep

@@ -62,10 +62,12 @@ from terrkit.design.heuristic.forced import (
     fit_every_band,
     fixing_applies,
     forced_groups,
+    only_units,
     uniform_band,
     without_units,
 )
 from terrkit.design.heuristic.local_search import Plan
+from terrkit.design.heuristic.regions import region_problem, region_sizes, regions_apply, regions_fit
 from terrkit.design.heuristic.seeding import (
     allowed_pairs,
     effective_locks,
@@ -130,14 +132,20 @@ BALANCED_START_FACTOR = 3.0
 #: and a later start is still left 40% to try a fresh seed. The first big-units start uses exactly this share.
 START_MIN_SHARE = 0.6
 
+#: Share of the work for splitting a large design into regions: one search on a few territories.
+REGION_SPLIT_SHARE = 0.15
+#: Share of the work kept for polishing the joined regions, mostly along the borders between them.
+REGION_POLISH_SHARE = 0.15
+
 #: How the result names this method.
 METHOD = "LP-guided location-allocation + contiguity-preserving local search"
 
 #: The operators that :func:`solve_heuristic` can switch off with ``skip`` (for the ablation in
 #: ``benchmarks/bench_ablation.py``): the LP's margin inside the band, the repair's chains along paths, its
 #: random re-splits and its exact re-partition, shaking a stuck plan, placing big units first, and fixing the
-#: territories the band forces. The greedy ejection chains are the repair's base step and always run.
-OPERATORS = ("lp_margin", "paths", "resplit", "partition", "perturb", "big_units", "forced")
+#: territories the band forces, and designing a large plan in regions. The greedy ejection chains are the
+#: repair's base step and always run.
+OPERATORS = ("lp_margin", "paths", "resplit", "partition", "perturb", "big_units", "forced", "regions")
 
 
 @dataclass
@@ -643,13 +651,16 @@ def solve_heuristic(
     unknown = skip - set(OPERATORS)
     if unknown:
         raise ValueError(f"unknown operators {sorted(unknown)}; valid: {', '.join(OPERATORS)}")
-    groups = forced_groups(data) if fix_forced and "forced" not in skip else []
-    if groups:
-        log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
-        plan, method = _design_around_forced(data, groups, budget, t0, seed=seed, starts=starts, skip=skip)
+    in_regions = None
+    if "regions" not in skip and regions_apply(data):
+        in_regions = _design_in_regions(data, budget, t0, seed=seed, skip=skip)
+    if in_regions is not None:
+        plan, method = in_regions
         lower_bound = None
     else:
-        plan, method, lower_bound = _search(data, budget, t0, seed=seed, starts=starts, skip=skip)
+        plan, method, lower_bound = _design(
+            data, budget, t0, seed=seed, starts=starts, fix_forced=fix_forced, skip=skip
+        )
     outcome = _outcome(data, plan, lower_bound, method, t0)
     outcome.stopped_by = budget.stopped_by
     outcome.work_used = budget.used
@@ -657,6 +668,70 @@ def solve_heuristic(
     outcome.work_budget = work
     outcome.seconds = time.perf_counter() - t0
     return outcome
+
+
+def _design(
+    data, budget: WorkBudget, t0: float, *, seed, starts, fix_forced=True, skip=frozenset()
+) -> tuple[Plan, str, float | None]:
+    """Fix the territories that the band forces, if any, then search the rest (or the whole) on ``budget``."""
+    groups = forced_groups(data) if fix_forced and "forced" not in skip else []
+    if groups:
+        log.info("%d territories forced by the band and contiguity: fixed first", len(groups))
+        plan, method = _design_around_forced(data, groups, budget, t0, seed=seed, starts=starts, skip=skip)
+        return plan, method, None
+    return _search(data, budget, t0, seed=seed, starts=starts, skip=skip)
+
+
+def _design_in_regions(data, budget: WorkBudget, t0: float, *, seed, skip) -> tuple[Plan, str] | None:
+    """Split the units into regions, design each region's territories, then polish the joined plan.
+
+    See :mod:`terrkit.design.heuristic.regions`. Returns None (after spending ``REGION_SPLIT_SHARE`` of the
+    work) when the split has a region in pieces or one that cannot hold its territories' bands; the caller
+    then searches the whole problem with the work left.
+    """
+    sizes = region_sizes(data.k)
+    split, _method, _bound = _search(
+        region_problem(data, sizes), budget.slice(REGION_SPLIT_SHARE), t0, seed=seed, starts=None, skip=skip
+    )
+    regions = split.labels
+    if count_fragments(data.adjacency, regions) or not regions_fit(data, regions, sizes):
+        log.info("the split into %d regions is not usable: one search over all territories", len(sizes))
+        return None
+    log.info("%d regions: %.2f s", len(sizes), time.perf_counter() - t0)
+    labels = np.empty(data.n, dtype=np.int64)
+    centers = np.empty(data.k, dtype=np.int64)
+    within = budget.slice(1.0 - REGION_POLISH_SHARE)
+    first = np.r_[0, np.cumsum(sizes)]
+    for r, size in enumerate(sizes):
+        keep = np.flatnonzero(regions == r)
+        inner, _method, _bound = _design(
+            only_units(data, keep, int(size)),
+            within.slice(1.0 / (len(sizes) - r)),
+            t0,
+            seed=seed,
+            starts=None,
+            skip=skip,
+        )
+        labels[keep] = first[r] + inner.labels
+        centers[first[r] : first[r + 1]] = keep[inner.centers]
+        log.info(
+            "region %d: %d units, %.2f s, quality %s",
+            r,
+            len(keep),
+            time.perf_counter() - t0,
+            _quality(inner, inner.data.adjacency),
+        )
+    xy = planar_xy(data)
+    plan = Plan(data, labels, centers, allowed_pairs(data))
+    plan.skip = skip
+    plan.xy = xy
+    _local_search(plan, budget, xy, "joined regions", t0)
+    _repair_and_polish(plan, budget, seed)
+    note = (
+        f"designed in {len(sizes)} regions of {sizes.min()}-{sizes.max()} territories (the regions by the "
+        "same search, then each region's territories, then the joined plan polished)"
+    )
+    return plan, f"{METHOD}; {note}"
 
 
 def _search(
