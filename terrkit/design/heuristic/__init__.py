@@ -5,6 +5,8 @@ The path from problem to plan, in reading order:
 1. :mod:`~terrkit.design.heuristic.search`: the multi-start driver, :func:`solve_heuristic`;
 2. :mod:`~terrkit.design.heuristic.budget`: the work budget every step charges (the clock is a safety stop);
 3. :mod:`~terrkit.design.heuristic.forced`: territories the band and contiguity force, fixed first;
+   :mod:`~terrkit.design.heuristic.regions`: a design of 400 territories or more split into regions of about
+   fifty, each designed on its own;
 4. :mod:`~terrkit.design.heuristic.seeding`: allowed pairs, locks and the first centers;
 5. :mod:`~terrkit.design.heuristic.transport_lp`: the assignment LP of location-allocation;
 6. :mod:`~terrkit.design.heuristic.border_shift`: shifting today's borders into balance;

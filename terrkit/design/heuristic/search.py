@@ -37,6 +37,11 @@ Territories that the band and contiguity force (the only in-band group holding s
 any start, the search designs the others on the remaining units, and the joined plan is polished the same
 way (:mod:`terrkit.design.heuristic.forced`).
 
+A design of ``REGIONS_FROM_K`` territories or more (1,000 territories on 30,000 ZIP codes) is first split into
+regions of about fifty territories by the same search; each region's territories are then designed on its own
+units (fixing its forced territories first), and the joined plan is polished across the region borders
+(:mod:`terrkit.design.heuristic.regions`).
+
 Every step charges its work to one :class:`~terrkit.design.heuristic.budget.WorkBudget` and stops when its
 share is spent, so the plan depends on the inputs, the seed and the budget, never on the machine's speed.
 The time limit is only a safety stop; a step between two budget checks may pass it a little, so the safety
@@ -609,6 +614,10 @@ def solve_heuristic(
 ) -> HeuristicOutcome:
     """Design territories with LP-guided location-allocation and contiguity-preserving local search.
 
+    A design of :data:`~terrkit.design.heuristic.regions.REGIONS_FROM_K` territories or more, where
+    :func:`~terrkit.design.heuristic.regions.regions_apply` allows it, is designed in regions of about fifty
+    territories (switch it off with ``skip=["regions"]``).
+
     Parameters
     ----------
     data : DesignData
@@ -653,7 +662,7 @@ def solve_heuristic(
         raise ValueError(f"unknown operators {sorted(unknown)}; valid: {', '.join(OPERATORS)}")
     in_regions = None
     if "regions" not in skip and regions_apply(data):
-        in_regions = _design_in_regions(data, budget, t0, seed=seed, skip=skip)
+        in_regions = _design_in_regions(data, budget, t0, seed=seed, starts=starts, skip=skip)
     if in_regions is not None:
         plan, method = in_regions
         lower_bound = None
@@ -682,12 +691,15 @@ def _design(
     return _search(data, budget, t0, seed=seed, starts=starts, skip=skip)
 
 
-def _design_in_regions(data, budget: WorkBudget, t0: float, *, seed, skip) -> tuple[Plan, str] | None:
+def _design_in_regions(data, budget: WorkBudget, t0: float, *, seed, starts, skip) -> tuple[Plan, str] | None:
     """Split the units into regions, design each region's territories, then polish the joined plan.
 
-    See :mod:`terrkit.design.heuristic.regions`. Returns None (after spending ``REGION_SPLIT_SHARE`` of the
-    work) when the split has a region in pieces or one that cannot hold its territories' bands; the caller
-    then searches the whole problem with the work left.
+    See :mod:`terrkit.design.heuristic.regions`. The split is one search on the few regions; every region's
+    design has ``starts`` starts (its default when None) and an equal share of the work left.
+
+    Returns None (after spending ``REGION_SPLIT_SHARE`` of the work) when the split has a region in pieces or
+    one that cannot hold its territories' bands; the caller then searches the whole problem with the work
+    left.
     """
     sizes = region_sizes(data.k)
     split, _method, _bound = _search(
@@ -709,7 +721,7 @@ def _design_in_regions(data, budget: WorkBudget, t0: float, *, seed, skip) -> tu
             within.slice(1.0 / (len(sizes) - r)),
             t0,
             seed=seed,
-            starts=None,
+            starts=starts,
             skip=skip,
         )
         labels[keep] = first[r] + inner.labels
