@@ -229,7 +229,7 @@ def _band_issues(data: DesignData, j: int, tolerance: float | None) -> list[str]
 
 
 def _hanging_issues(
-    data: DesignData, j: int, lo: float, hi: float, tolerance: float | None, target: np.ndarray | None
+    data: DesignData, j: int, lo: float, hi: float, tolerance: float | None, target: float | None
 ) -> list[str]:
     """Units that must share a territory, because what hangs off them is too small alone, above ``hi``.
 
