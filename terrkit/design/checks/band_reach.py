@@ -219,14 +219,12 @@ def _greedy_witness(
     *,
     by_hops: bool,
     tries: int = 8,
-    work: list[int] | None = None,
 ) -> list[int] | None:
     """A connected set holding ``r`` with its total in the band and no pocket cut off; None if not found.
 
     The set grows from ``r``: as a ball (nearest in hops first, then smallest; a unit that would overshoot
     is skipped) with ``by_hops``, else smallest neighbour first. When it cuts a pocket off, the growth
-    restarts from ``r``, the path to the pocket and the pocket itself. The sets it grows through (one per unit
-    added, plus the units explored for pockets over ``POCKET_WORK_PER_NODE``) are added to ``work[0]``.
+    restarts from ``r``, the path to the pocket and the pocket itself.
     """
     start = [r]
     for _ in range(tries):
@@ -235,10 +233,7 @@ def _greedy_witness(
             return None
         members = grown[0]
         inside = set(members)
-        explored = [0]
-        cut_off = _pocket(inside, values, indptr, indices, lo, hi, explored)
-        if work is not None:
-            work[0] += len(members) + explored[0] // POCKET_WORK_PER_NODE
+        cut_off = _pocket(inside, values, indptr, indices, lo, hi)
         if cut_off is None:
             return members
         piece = set(cut_off[0])
@@ -246,13 +241,11 @@ def _greedy_witness(
     return None
 
 
-def _easy_witness(
-    r: int, values, indptr, indices, lo: float, hi: float, work: list[int] | None = None
-) -> list[int] | None:
+def _easy_witness(r: int, values, indptr, indices, lo: float, hi: float) -> list[int] | None:
     """A witness for ``r`` grown as a ball, else smallest neighbour first; None when both fail."""
-    witness = _greedy_witness(r, values, indptr, indices, lo, hi, by_hops=True, work=work)
+    witness = _greedy_witness(r, values, indptr, indices, lo, hi, by_hops=True)
     if witness is None:
-        witness = _greedy_witness(r, values, indptr, indices, lo, hi, by_hops=False, work=work)
+        witness = _greedy_witness(r, values, indptr, indices, lo, hi, by_hops=False)
     return witness
 
 
@@ -266,14 +259,14 @@ def _prepare(adjacency, values, lower, upper) -> tuple[np.ndarray, np.ndarray, n
 
 
 def _judge(
-    r: int, values, indptr, indices, lo: float, hi: float, budget: int, work: list[int] | None = None
+    r: int, values, indptr, indices, lo: float, hi: float, budget: int
 ) -> tuple[list[int] | BandGap | None, int]:
     """A witness of ``r`` (greedy first), the gap proving it has none, or None when the search ran out.
 
     Also returns the sets the exhaustive search visited (0 when the greedy search found a witness or the
-    budget is spent). The greedy search's sets are added to ``work[0]``.
+    budget is spent).
     """
-    witness = _easy_witness(r, values, indptr, indices, lo, hi, work)
+    witness = _easy_witness(r, values, indptr, indices, lo, hi)
     if witness is not None or budget <= 0:
         return witness, 0
     search = _Search(values, indptr, indices, lo, hi, budget)
@@ -535,7 +528,6 @@ def unit_witnesses(
     *,
     limit: int,
     budget: int = NODE_BUDGET,
-    work: list[int] | None = None,
 ) -> list[tuple[int, ...]]:
     """Up to ``limit`` witnesses of ``unit``: connected sets holding it, in the band, cutting no pocket off.
 
@@ -549,8 +541,6 @@ def unit_witnesses(
         Witnesses wanted at most.
     budget : int
         Sets visited before the search stops (the witnesses found so far are returned).
-    work : list of int, optional
-        The sets visited are added to ``work[0]`` (for a caller that charges them to its work budget).
 
     Returns
     -------
@@ -563,8 +553,6 @@ def unit_witnesses(
         search.run(int(unit))
     except _OutOfBudget:
         pass
-    if work is not None:
-        work[0] += search.nodes
     return list(search.witnesses)
 
 
@@ -576,16 +564,10 @@ def may_reach_band(
     unit: int,
     *,
     budget: int = NODE_BUDGET,
-    work: list[int] | None = None,
 ) -> bool:
-    """False only when ``unit`` provably has no witness; True when one is found or the search runs out.
-
-    The sets visited (greedy and exhaustive) are added to ``work[0]`` when given.
-    """
+    """False only when ``unit`` provably has no witness; True when one is found or the search runs out."""
     v, indptr, indices, lo, hi = _prepare(adjacency, values, lower, upper)
     if v[unit] > hi:
         return False
-    found, nodes = _judge(int(unit), v, indptr, indices, lo, hi, budget, work)
-    if work is not None:
-        work[0] += nodes
+    found, _ = _judge(int(unit), v, indptr, indices, lo, hi, budget)
     return not isinstance(found, BandGap)

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from terrkit.design.checks.band_reach import may_reach_band, unit_witnesses
-from terrkit.design.heuristic.budget import ENUM_SET, REPAIR_STEP, WorkBudget
+from terrkit.design.heuristic.budget import REPAIR_STEP, WorkBudget
 from terrkit.design.heuristic.repartition import group_costs
 
 __all__ = ["is_lumpy", "lumpy_groups"]
@@ -88,9 +88,8 @@ def lumpy_groups(
     weight : numpy.ndarray
         ``(n,)`` objective weight of the units.
     budget : WorkBudget, optional
-        Charged ``REPAIR_STEP`` per placement tried and ``ENUM_SET`` per connected set its reach checks and
-        witness searches visit; the search gives up when it is spent (and always after ``PLACEMENT_BUDGET``
-        placements).
+        Charged ``REPAIR_STEP`` per placement tried; the search gives up when it is spent (and always after
+        ``PLACEMENT_BUDGET`` placements).
 
     Returns
     -------
@@ -107,12 +106,6 @@ def lumpy_groups(
     xy = np.asarray(xy, dtype=float)
     weight = np.asarray(weight, dtype=float)
     placements = [0]
-    visited = [0]  # connected sets the reach checks and witness searches visited, not yet charged
-
-    def charge_searches() -> None:
-        if budget is not None:
-            budget.charge(ENUM_SET * visited[0], "enumeration")
-        visited[0] = 0
 
     def place(taken: np.ndarray, groups: list[tuple[int, ...]]) -> list[tuple[int, ...]] | None:
         todo = np.flatnonzero(lumpy & ~taken)
@@ -121,16 +114,11 @@ def lumpy_groups(
         if placements[0] > PLACEMENT_BUDGET or (budget is not None and budget.exhausted()):
             raise _GiveUp
         a = _without(adj, taken)
-        reachable = all(
-            may_reach_band(a, v, lo, hi, int(r), budget=SEARCH_BUDGET, work=visited) for r in todo
-        )
-        charge_searches()
-        if not reachable:
+        if not all(may_reach_band(a, v, lo, hi, int(r), budget=SEARCH_BUDGET) for r in todo):
             return None
         degree = np.diff(a.indptr)[todo]
         r = int(todo[np.lexsort((-v[todo], degree))][0])
-        candidates = unit_witnesses(a, v, lo, hi, r, limit=CANDIDATES, budget=SEARCH_BUDGET, work=visited)
-        charge_searches()
+        candidates = unit_witnesses(a, v, lo, hi, r, limit=CANDIDATES, budget=SEARCH_BUDGET)
         spread = group_costs([np.asarray(g) for g in candidates], xy, weight) if candidates else []
         for _, g in sorted(zip(spread, candidates, strict=True), key=lambda c: c[0]):
             placements[0] += 1
