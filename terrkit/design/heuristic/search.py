@@ -735,12 +735,7 @@ def _design_in_regions(data, budget: WorkBudget, t0: float, *, seed, starts, ski
             time.perf_counter() - t0,
             _quality(inner, inner.data.adjacency),
         )
-    xy = planar_xy(data)
-    plan = Plan(data, labels, centers, allowed_pairs(data))
-    plan.skip = skip
-    plan.xy = xy
-    _local_search(plan, budget, xy, "joined regions", t0)
-    _repair_and_polish(plan, budget, seed)
+    plan = _polished(data, labels, centers, planar_xy(data), budget, t0, seed, skip, "joined regions")
     note = (
         f"designed in {len(sizes)} regions of {sizes.min()}-{sizes.max()} territories (the regions by the "
         "same search, then each region's territories, then the joined plan polished)"
@@ -929,9 +924,15 @@ def _joined(data, groups, inner: Plan | None, keep, budget: WorkBudget, t0: floa
     for f, g in enumerate(groups):
         labels[g] = k_rest + f
         centers[k_rest + f] = medoid(data, g, xy)
+    return _polished(data, labels, centers, xy, budget, t0, seed, skip, "joined plan")
+
+
+def _polished(data, labels, centers, xy, budget: WorkBudget, t0: float, seed: int, skip, label: str) -> Plan:
+    """A plan joined from parts, after the local search over all its territories and, if still out of
+    balance, the repair with the work left."""
     plan = Plan(data, labels, centers, allowed_pairs(data))
     plan.skip = skip
     plan.xy = xy
-    _local_search(plan, budget, xy, "joined plan", t0)
+    _local_search(plan, budget, xy, label, t0)
     _repair_and_polish(plan, budget, seed)
     return plan
